@@ -1,0 +1,67 @@
+"""Hypothesis strategies over generator parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+
+from generators.rrt import CHRONOS_COMMON_TOKENS, N_SPECIAL_TOKENS
+
+
+@dataclass(frozen=True)
+class RRTParams:
+    sequence_length: int
+    repetitions: int
+    seed: int
+    token_range: tuple[int, int]
+
+    @property
+    def encoder_length(self) -> int:
+        return self.sequence_length * self.repetitions + 2
+
+
+def _check_interval(name: str, interval: tuple[int, int], minimum: int) -> None:
+    low, high = interval
+    if not (minimum <= low <= high):
+        raise ValueError(f"{name}={interval!r}: need {minimum} <= low <= high")
+
+
+@st.composite
+def _rrt_params(draw, sequence_lengths, repetitions, token_range, min_token_span, vary_token_range, max_encoder_length):
+    length_high, reps_high = sequence_lengths[1], repetitions[1]
+    if max_encoder_length is not None:
+        length_high = min(length_high, (max_encoder_length - 2) // repetitions[0])
+    sequence_length = draw(st.integers(sequence_lengths[0], length_high))
+    if max_encoder_length is not None:
+        reps_high = min(reps_high, (max_encoder_length - 2) // sequence_length)
+    reps = draw(st.integers(repetitions[0], reps_high))
+    seed = draw(st.integers(0, 2**32 - 1))
+    low, high = token_range
+    if vary_token_range:
+        low = draw(st.integers(token_range[0], token_range[1] - min_token_span + 1))
+        high = draw(st.integers(low + min_token_span - 1, token_range[1]))
+    return RRTParams(sequence_length, reps, seed, (low, high))
+
+
+def rrt_params(
+    sequence_lengths: tuple[int, int] = (2, 20),
+    repetitions: tuple[int, int] = (1, 4),
+    token_range: tuple[int, int] = CHRONOS_COMMON_TOKENS,
+    *,
+    vary_token_range: bool = False,
+    min_token_span: int = 50,
+    max_encoder_length: int | None = None,
+) -> st.SearchStrategy[RRTParams]:
+    """RRT parameters; shrinks towards short sequences, few repetitions, seed 0 and the lowest tokens."""
+    _check_interval("sequence_lengths", sequence_lengths, 2)
+    _check_interval("repetitions", repetitions, 1)
+    _check_interval("token_range", token_range, N_SPECIAL_TOKENS)
+    if token_range[1] - token_range[0] + 1 < min_token_span:
+        raise ValueError(f"token_range={token_range!r} is narrower than min_token_span={min_token_span}; widen it")
+    if max_encoder_length is not None and sequence_lengths[0] * repetitions[0] + 2 > max_encoder_length:
+        raise ValueError(
+            f"even the shortest input ({sequence_lengths[0]} x {repetitions[0]} + 2 tokens) exceeds "
+            f"max_encoder_length={max_encoder_length}; lower the ranges"
+        )
+    return _rrt_params(sequence_lengths, repetitions, token_range, min_token_span, vary_token_range, max_encoder_length)

@@ -1,0 +1,36 @@
+"""Writes that never leave a half-written file: write beside the target, then rename over it."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_text(path: Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data) -> None:
+    write_text(path, json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
+
+
+def point_symlink(link: Path, target: str) -> None:
+    """Make ``link`` point at ``target`` in one rename, so readers never see it missing or half-made."""
+    link = Path(link)
+    staging = link.parent / f".{link.name}.{os.getpid()}.tmp"
+    staging.unlink(missing_ok=True)
+    os.symlink(target, staging)
+    os.replace(staging, link)

@@ -1,0 +1,127 @@
+"""The `harness` command: measure a mosaic, build planted checkpoints."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness.errors import HarnessError
+
+EPILOG = "--model takes a checkpoint directory, a hub id in the local Hugging Face cache, or planted:NAME."
+
+
+def _token_range(text: str) -> tuple[int, int]:
+    try:
+        low, high = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"token range {text!r} is not LOW:HIGH, e.g. 1911:2187") from None
+    return low, high
+
+
+def _head(text: str) -> tuple[int, int]:
+    try:
+        layer, head = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"head {text!r} is not LAYER:HEAD, e.g. 0:3") from None
+    return layer, head
+
+
+def format_grid(title: str, grid, marked: set[tuple[int, int]]) -> str:
+    """A layer x head table of scores; '*' marks a classified head."""
+    heads = len(grid[0])
+    lines = [title, "layer  " + " ".join(f"  h{head:<4d}" for head in range(heads))]
+    for layer, row in enumerate(grid):
+        cells = " ".join(f"{value:6.3f}{'*' if (layer, head) in marked else ' '}" for head, value in enumerate(row))
+        lines.append(f"{layer:5d}  {cells}")
+    return "\n".join(lines)
+
+
+def mosaic(args) -> int:
+    from harness import atomic
+    from harness.induction import RRTSettings, measure_rrt
+    from harness.models import load_model
+
+    settings = RRTSettings(args.sequence_length, args.repetitions, args.batch_size, args.seed, args.token_range)
+    for spec in args.model:
+        loaded = load_model(spec, args.device, args.dtype)
+        result = measure_rrt(loaded, settings, chunk_size=args.chunk_size)
+        summary = result.summary(args.threshold)
+        heads = result.classify(args.threshold)
+        print(f"model {loaded.name} ({loaded.parameter_count:,} parameters, {loaded.device}, {loaded.dtype}); "
+              f"sl={args.sequence_length} rf={args.repetitions} batch={args.batch_size} seed={args.seed}; "
+              f"chance 1/T = {result.chance:.3f}; '*' = CI lower bound >= {args.threshold}")
+        print(format_grid("current token", summary["mosaic"]["current"]["mean"], set(heads["current"])))
+        print(format_grid("token to the right", summary["mosaic"]["right"]["mean"], set(heads["right"])))
+        print(f"current-token heads: {heads['current']}\nright-token heads:   {heads['right']}\n")
+        if args.json:
+            out = Path(args.json) if len(args.model) == 1 else Path(args.json).with_name(f"{Path(args.json).stem}-{loaded.name.replace('/', '_').replace(':', '_')}.json")
+            atomic.write_json(out, {
+                "model": loaded.name,
+                "model_info": loaded.describe(),
+                "params": {**result.inputs, "threshold": args.threshold, "confidence": settings.confidence, "n_resamples": settings.n_resamples},
+                "chance_level": result.chance,
+                "center": summary["mosaic"]["current"]["mean"],
+                "right": summary["mosaic"]["right"]["mean"],
+                "center_ci": [summary["mosaic"]["current"]["ci_low"], summary["mosaic"]["current"]["ci_high"]],
+                "right_ci": [summary["mosaic"]["right"]["ci_low"], summary["mosaic"]["right"]["ci_high"]],
+                "current_heads": heads["current"],
+                "right_heads": heads["right"],
+            })
+    return 0
+
+
+def plant(args) -> int:
+    from harness import planted
+
+    if args.layout:
+        path = planted.build_named(args.layout, Path(args.out), seed=args.seed)
+    else:
+        kinds = {kind: getattr(args, kind) or [] for kind in planted.KINDS if kind != "uniform"}
+        path = planted.build_planted(Path(args.out), args.layers, args.heads, kinds, seed=args.seed, sharpness=args.sharpness)
+    print(f"wrote planted checkpoint {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description="Interpretability claims about Chronos-T5 models.", epilog=EPILOG)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    m = commands.add_parser("mosaic", help="RRT induction mosaic of one or more models", epilog=EPILOG)
+    m.add_argument("--model", action="append", required=True, metavar="MODEL")
+    m.add_argument("--sequence-length", type=int, default=10, metavar="N")
+    m.add_argument("--repetitions", type=int, default=2, metavar="N")
+    m.add_argument("--batch-size", type=int, default=100, metavar="N")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--token-range", type=_token_range, default=(1911, 2187), metavar="LOW:HIGH")
+    m.add_argument("--threshold", type=float, default=0.3)
+    m.add_argument("--device", default="auto", help="auto (cuda if available), cpu or cuda[:N] (default: auto)")
+    m.add_argument("--dtype", default="auto", help="auto (bfloat16 on cuda, float32 on cpu), float32 or bfloat16 (default: auto)")
+    m.add_argument("--chunk-size", type=int, default=None, metavar="N", help="forward the batch in chunks of N")
+    m.add_argument("--json", metavar="OUT", help="write the mosaic as JSON")
+    m.set_defaults(run=mosaic)
+
+    p = commands.add_parser("plant", help="write a checkpoint with induction heads planted at chosen heads")
+    p.add_argument("out", metavar="DIR")
+    p.add_argument("--layout", help="a named layout: reference, swapped, none, random")
+    p.add_argument("--layers", type=int, default=6)
+    p.add_argument("--heads", type=int, default=4)
+    for kind in ("current", "right", "left", "eos"):
+        p.add_argument(f"--{kind}", type=_head, action="append", metavar="LAYER:HEAD", help=f"plant a {kind} head (repeatable)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sharpness", type=float, default=40.0, help="logit of a perfect match (default: 40)")
+    p.set_defaults(run=plant)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (HarnessError, ValueError) as error:
+        print(f"harness: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""The RRT induction mosaic: per decoder layer and head, attention to the current and right-token positions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from generators.rrt import CHRONOS_COMMON_TOKENS, RRTBatch, rrt_batch
+from harness import capture, metrics, stats
+
+DEFAULT_THRESHOLD = 0.3
+
+
+@dataclass(frozen=True)
+class RRTSettings:
+    sequence_length: int = 10
+    repetitions: int = 2
+    batch_size: int = 100
+    seed: int = 0
+    token_range: tuple[int, int] = CHRONOS_COMMON_TOKENS
+    confidence: float = 0.95
+    n_resamples: int = 2000
+
+    @classmethod
+    def from_parameters(cls, parameters: dict) -> "RRTSettings":
+        names = cls.__dataclass_fields__
+        values = {key: value for key, value in parameters.items() if key in names}
+        if "token_range" in values:
+            values["token_range"] = tuple(values["token_range"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class ScoreGrid:
+    """Batch-mean attention to one position, per (layer, head), with its bootstrap interval."""
+
+    mean: np.ndarray  # (layers, heads)
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+
+    def heads(self, threshold: float, *, by: str = "ci_low") -> list[tuple[int, int]]:
+        return metrics.heads_at_or_above(getattr(self, by), threshold)
+
+    def to_dict(self) -> dict:
+        return {key: np.round(getattr(self, key), 6).tolist() for key in ("mean", "ci_low", "ci_high")}
+
+
+@dataclass(frozen=True)
+class InductionMosaic:
+    settings: RRTSettings
+    inputs: dict  # RRTBatch.describe()
+    model: dict  # LoadedModel.describe()
+    current: ScoreGrid
+    right: ScoreGrid
+
+    @property
+    def layers(self) -> int:
+        return self.current.mean.shape[0]
+
+    @property
+    def heads_per_layer(self) -> int:
+        return self.current.mean.shape[1]
+
+    @property
+    def chance(self) -> float:
+        return metrics.chance_level(self.inputs["encoder_length"])
+
+    def classify(self, threshold: float = DEFAULT_THRESHOLD, *, by: str = "ci_low") -> dict[str, list[tuple[int, int]]]:
+        """Current-token and right-token heads: by the CI lower bound (default) or the plain mean, as the study did."""
+        return {"current": self.current.heads(threshold, by=by), "right": self.right.heads(threshold, by=by)}
+
+    def measurement(self) -> dict:
+        """How these numbers were measured, for every statistic that quotes them."""
+        return {
+            "model": self.model["name"],
+            "device": self.model["device"],
+            "dtype": self.model["dtype"],
+            "procedure": "RRT cross-attention from decoder position 1 (token S[1]), batch mean with percentile bootstrap CI",
+            **self.inputs,
+            "confidence": self.settings.confidence,
+            "n_resamples": self.settings.n_resamples,
+            "chance_level": self.chance,
+        }
+
+    def summary(self, threshold: float = DEFAULT_THRESHOLD) -> dict:
+        by_ci = self.classify(threshold)
+        by_mean = self.classify(threshold, by="mean")
+        total_heads = self.layers * self.heads_per_layer
+        return {
+            "measurement": self.measurement(),
+            "threshold": threshold,
+            "rule": "a head counts when the CI lower bound of its batch-mean score is >= threshold",
+            "current_heads": by_ci["current"],
+            "right_heads": by_ci["right"],
+            "counts": {"current": len(by_ci["current"]), "right": len(by_ci["right"]), "total_heads": total_heads},
+            "counts_by_mean": {"current": len(by_mean["current"]), "right": len(by_mean["right"])},
+            "mosaic": {"current": self.current.to_dict(), "right": self.right.to_dict()},
+        }
+
+
+def score_grid(scores: np.ndarray, settings: RRTSettings) -> ScoreGrid:
+    mean, low, high = stats.bootstrap_mean_ci(scores, settings.confidence, settings.n_resamples, settings.seed)
+    return ScoreGrid(mean, low, high)
+
+
+def mosaic_from_rows(rows, batch: RRTBatch, settings: RRTSettings, model_description: dict) -> InductionMosaic:
+    """rows: (batch, layers, heads, encoder_length) cross-attention from the decoder's query position."""
+    current = metrics.attention_to_position(rows, batch.current_position)
+    right = metrics.attention_to_position(rows, batch.right_position)
+    return InductionMosaic(settings, batch.describe(), model_description, score_grid(current, settings), score_grid(right, settings))
+
+
+def measure_rrt(loaded, settings: RRTSettings = RRTSettings(), chunk_size: int | None = None) -> InductionMosaic:
+    """Run RRT on a LoadedModel and score every decoder cross-attention head."""
+    batch = rrt_batch(
+        settings.sequence_length,
+        settings.repetitions,
+        settings.batch_size,
+        settings.seed,
+        settings.token_range,
+        vocab_size=loaded.vocab_size,
+        max_encoder_length=loaded.context_length + 1,  # the context plus EOS
+    )
+    rows = capture.cross_attention(
+        loaded.model, batch.encoder_ids, batch.decoder_ids, query_positions=[batch.query_position], chunk_size=chunk_size
+    )[:, :, :, 0, :]
+    return mosaic_from_rows(rows.numpy(), batch, settings, loaded.describe())

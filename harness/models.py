@@ -1,0 +1,214 @@
+"""Finding and loading Chronos-T5 checkpoints, offline, from safetensors only."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ModelLoadError
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+PLANTED_PREFIX = "planted:"
+
+
+def hf_hub_cache() -> Path:
+    """The Hugging Face hub cache this process would read (HF_HUB_CACHE, else HF_HOME/hub)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME", "~/.cache"), "huggingface")
+    return Path(home).expanduser() / "hub"
+
+
+def _cached_snapshot(repo_id: str) -> Path | None:
+    """The newest snapshot of ``repo_id`` in the local cache, found without touching the network."""
+    repo_dir = hf_hub_cache() / f"models--{repo_id.replace('/', '--')}"
+    ref = repo_dir / "refs" / "main"
+    if ref.is_file():
+        snapshot = repo_dir / "snapshots" / ref.read_text().strip()
+        if snapshot.is_dir():
+            return snapshot
+    snapshots = sorted((repo_dir / "snapshots").glob("*"), key=lambda p: p.stat().st_mtime) if repo_dir.is_dir() else []
+    return snapshots[-1] if snapshots else None
+
+
+def resolve_checkpoint(spec: str) -> Path:
+    """Turn a --model value into a checked checkpoint directory (no torch needed)."""
+    path = Path(spec).expanduser()
+    if not path.exists():
+        if HUB_ID.match(spec) and not spec.startswith((".", "/")):
+            snapshot = _cached_snapshot(spec)
+            if snapshot is None:
+                raise ModelLoadError(
+                    f"model '{spec}' is not in the local Hugging Face cache ({hf_hub_cache()}) and nothing is downloaded; "
+                    f"on a machine with internet run `hf download {spec}` and copy the cache here, "
+                    f"or pass a local directory holding config.json and model.safetensors"
+                )
+            path = snapshot
+        else:
+            raise ModelLoadError(
+                f"model path '{spec}' does not exist; pass a checkpoint directory holding config.json and "
+                f"model.safetensors, or a hub id such as amazon/chronos-t5-small that is in the local cache"
+            )
+    if not path.is_dir():
+        raise ModelLoadError(f"model path '{spec}' is a file; pass the checkpoint directory that holds config.json and model.safetensors")
+    check_checkpoint_dir(path)
+    return path
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    config_file = path / "config.json"
+    if not config_file.is_file():
+        raise ModelLoadError(f"no config.json in '{path}'; a Chronos checkpoint directory holds config.json and model.safetensors")
+    try:
+        return json.loads(config_file.read_text())
+    except json.JSONDecodeError as error:
+        raise ModelLoadError(f"config.json in '{path}' is not valid JSON (line {error.lineno}); restore it from the original checkpoint") from None
+
+
+def check_checkpoint_dir(path: Path) -> None:
+    config = read_config(path)
+    if "chronos_config" not in config:
+        raise ModelLoadError(
+            f"config.json in '{path}' has no chronos_config, so it is not a Chronos checkpoint; point --model at a "
+            f"Chronos-T5 checkpoint (amazon/chronos-t5-*) or one written by `harness plant`"
+        )
+    if config.get("model_type") != "t5" or config["chronos_config"].get("model_type", "seq2seq") != "seq2seq":
+        raise ModelLoadError(
+            f"'{path}' is a {config.get('model_type')!r} model; the harness reads encoder-decoder Chronos-T5 "
+            f"checkpoints (model_type 't5', chronos_config.model_type 'seq2seq')"
+        )
+    if not (path / "model.safetensors").is_file():
+        pickles = sorted(p.name for p in path.glob("*.bin")) + sorted(p.name for p in path.glob("*.pt"))
+        if pickles:
+            raise ModelLoadError(
+                f"'{path}' has only pickle weights ({', '.join(pickles)}), which the harness never unpickles because "
+                f"loading them can run arbitrary code; convert them once in a trusted environment to model.safetensors"
+            )
+        raise ModelLoadError(f"no model.safetensors in '{path}'; a Chronos checkpoint directory holds config.json and model.safetensors")
+
+
+def resolve_device(device: str = "auto") -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ModelLoadError(f"--device {device} was asked for but this machine has no usable CUDA GPU; use --device cpu or auto")
+        return device
+    if device != "cpu":
+        raise ModelLoadError(f"unknown device '{device}'; use auto, cpu or cuda[:N]")
+    return device
+
+
+DTYPES = ("float32", "bfloat16", "float16")
+
+
+def resolve_dtype(dtype: str, device: str) -> str:
+    if dtype == "auto":
+        return "bfloat16" if device.startswith("cuda") else "float32"
+    aliases = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
+    dtype = aliases.get(dtype, dtype)
+    if dtype not in DTYPES:
+        raise ModelLoadError(f"unknown dtype '{dtype}'; use auto, float32, bfloat16 or float16")
+    if dtype == "float16" and device == "cpu":
+        raise ModelLoadError("float16 is not supported for these models on cpu; use --dtype float32 or bfloat16")
+    return dtype
+
+
+@dataclass
+class LoadedModel:
+    """A Chronos-T5 checkpoint ready for capture, with what a report needs to say about it."""
+
+    name: str
+    spec: str
+    path: Path
+    model: Any  # transformers T5ForConditionalGeneration, eval mode
+    config: dict[str, Any]
+    device: str
+    dtype: str
+    planted: dict[str, Any] | None = field(default=None)
+
+    @property
+    def decoder_layers(self) -> int:
+        return self.model.config.num_decoder_layers
+
+    @property
+    def encoder_layers(self) -> int:
+        return self.model.config.num_layers
+
+    @property
+    def heads(self) -> int:
+        return self.model.config.num_heads
+
+    @property
+    def vocab_size(self) -> int:
+        return self.model.config.vocab_size
+
+    @property
+    def context_length(self) -> int:
+        return int(self.config["chronos_config"]["context_length"])
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "spec": self.spec,
+            "path": str(self.path),
+            "parameters": self.parameter_count,
+            "d_model": self.model.config.d_model,
+            "encoder_layers": self.encoder_layers,
+            "decoder_layers": self.decoder_layers,
+            "heads": self.heads,
+            "context_length": self.context_length,
+            "vocab_size": self.vocab_size,
+            "device": self.device,
+            "dtype": self.dtype,
+            "planted": self.planted,
+        }
+
+
+def model_name(spec: str, path: Path) -> str:
+    if spec.startswith(PLANTED_PREFIX) or HUB_ID.match(spec) and not Path(spec).exists():
+        return spec
+    return path.name
+
+
+def load_model(spec: str, device: str = "auto", dtype: str = "auto") -> LoadedModel:
+    """Load a checkpoint named by a --model value; planted layouts are built on first use."""
+    import torch
+    from transformers import T5ForConditionalGeneration
+    from transformers.utils import logging as transformers_logging
+
+    from harness import capture
+
+    transformers_logging.disable_progress_bar()
+
+    device = resolve_device(device)
+    dtype = resolve_dtype(dtype, device)
+    if spec.startswith(PLANTED_PREFIX):
+        from harness.planted import planted_checkpoint
+
+        path = planted_checkpoint(spec[len(PLANTED_PREFIX):])
+    else:
+        path = resolve_checkpoint(spec)
+    config = read_config(path)
+    try:
+        model = T5ForConditionalGeneration.from_pretrained(
+            path, use_safetensors=True, local_files_only=True, dtype=getattr(torch, dtype)
+        )
+    except Exception as error:  # transformers raises many types for a broken file
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelLoadError(f"could not load the weights in '{path}': {first_line}; re-copy model.safetensors from the original checkpoint") from None
+    model.to(device).eval()
+    capture.prepare(model)
+    planted_file = path / "planted.json"
+    planted = json.loads(planted_file.read_text()) if planted_file.is_file() else None
+    return LoadedModel(model_name(spec, path), spec, path, model, config, device, dtype, planted)

@@ -1,0 +1,214 @@
+"""Chronos-T5 checkpoints whose cross-attention heads are induction heads by construction.
+
+Residual stream (d_model = 4 x 64): block A holds the token's identity (a random unit vector per token),
+B the identity of the previous token, C that of the next token, and one constant dimension.
+Encoder layer 0 fills B and C with two heads driven only by relative position bias (offset -1 and +1).
+Every other sublayer writes nothing, so each decoder layer sees the decoder token's identity in A.
+A decoder cross-attention head then matches the decoder token against an encoder block:
+
+- current: against A, so it attends to earlier occurrences of the token (1/repetitions each on RRT);
+- right:   against B, so it attends to the positions just after those occurrences;
+- left:    against C, the positions just before them: a decoy one position off;
+- eos:     a constant query against the EOS identity: a sharp attention sink that is not induction;
+- uniform: no query or key, so the row is uniform.
+
+A checkpoint is an ordinary directory (config.json with chronos_config, model.safetensors) plus
+planted.json, the ground truth.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from harness.errors import HarnessError
+
+KINDS = ("current", "right", "left", "eos", "uniform")
+INDUCTION_KINDS = ("current", "right")
+BUILDER_VERSION = 1
+ID_DIM = 64
+D_MODEL = 4 * ID_DIM
+IDENTITY, PREVIOUS, NEXT = slice(0, ID_DIM), slice(ID_DIM, 2 * ID_DIM), slice(2 * ID_DIM, 3 * ID_DIM)
+CONSTANT = 3 * ID_DIM
+# T5's bidirectional relative-position buckets (32 buckets): offset -1 falls in bucket 1, offset +1 in bucket 17.
+BUCKET_PREVIOUS, BUCKET_NEXT = 1, 17
+POSITION_BIAS = 30.0
+EOS_TOKEN_ID = 1
+
+CHRONOS_CONFIG = {
+    "tokenizer_class": "MeanScaleUniformBins",
+    "tokenizer_kwargs": {"low_limit": -15.0, "high_limit": 15.0},
+    "n_tokens": 4096,
+    "n_special_tokens": 2,
+    "pad_token_id": 0,
+    "eos_token_id": 1,
+    "use_eos_token": True,
+    "model_type": "seq2seq",
+    "context_length": 512,
+    "prediction_length": 64,
+    "num_samples": 20,
+    "temperature": 1.0,
+    "top_k": 50,
+    "top_p": 1.0,
+}
+
+
+def _layout(layers, heads, **kinds) -> dict:
+    return {"layers": layers, "heads": heads, "kinds": {kind: [list(h) for h in kinds.get(kind, [])] for kind in KINDS if kind != "uniform"}}
+
+
+DECOYS = {"left": [(2, 0), (3, 3)], "eos": [(2, 2), (3, 1)]}
+LAYOUTS = {
+    # current-token heads early, right-token heads late: the picture the original study reports
+    "reference": _layout(6, 4, current=[(0, 1), (0, 3), (1, 0), (1, 2)], right=[(4, 0), (4, 2), (5, 1), (5, 3), (3, 2)], **DECOYS),
+    # the same heads with the layers swapped
+    "swapped": _layout(6, 4, current=[(4, 0), (4, 2), (5, 1), (5, 3), (3, 2)], right=[(0, 1), (0, 3), (1, 0), (1, 2)], **DECOYS),
+    # decoys only: sharp heads, none of them induction heads
+    "none": _layout(6, 4, **DECOYS),
+}
+RANDOM_LAYOUT = "random"  # same architecture, default T5 initialisation, nothing planted
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("CHRONOS_CLAIMS_CACHE", Path.home() / ".cache" / "chronos-claims")).expanduser()
+
+
+def t5_config(layers: int, heads: int):
+    from transformers import T5Config
+
+    return T5Config(
+        vocab_size=CHRONOS_CONFIG["n_tokens"],
+        d_model=D_MODEL,
+        d_kv=ID_DIM,
+        d_ff=4 * D_MODEL,
+        num_layers=layers,
+        num_decoder_layers=layers,
+        num_heads=heads,
+        relative_attention_num_buckets=32,
+        relative_attention_max_distance=128,
+        feed_forward_proj="relu",
+        tie_word_embeddings=True,
+        decoder_start_token_id=0,
+        pad_token_id=0,
+        eos_token_id=1,
+        dropout_rate=0.1,
+        layer_norm_epsilon=1e-6,
+        initializer_factor=1.0,
+        chronos_config=CHRONOS_CONFIG,
+    )
+
+
+def parse_layout(layers: int, heads: int, kinds: dict[str, list]) -> dict[tuple[int, int], str]:
+    """Validate a layout and map every (layer, head) to its kind; unlisted heads are uniform."""
+    if layers < 1 or heads < 2:
+        raise HarnessError(f"a planted model needs at least 1 layer and 2 heads (got {layers} x {heads}); encoder layer 0 uses two heads")
+    assignment = {(layer, head): "uniform" for layer in range(layers) for head in range(heads)}
+    for kind, positions in kinds.items():
+        if kind not in KINDS:
+            raise HarnessError(f"unknown head kind '{kind}'; use one of {', '.join(KINDS)}")
+        for layer, head in positions:
+            if (layer, head) not in assignment:
+                raise HarnessError(f"head ({layer}, {head}) is outside a {layers} x {heads} model; use 0-based layer and head indices")
+            if assignment[(layer, head)] != "uniform":
+                raise HarnessError(f"head ({layer}, {head}) is planted twice ({assignment[(layer, head)]} and {kind}); give each head one kind")
+            assignment[(layer, head)] = kind
+    return assignment
+
+
+def _plant(model, assignment: dict[tuple[int, int], str], seed: int, sharpness: float) -> None:
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            parameter.fill_(1.0 if "layer_norm" in name else 0.0)
+        identities = torch.randn(model.config.vocab_size, ID_DIM, generator=generator)
+        identities /= identities.norm(dim=1, keepdim=True)
+        model.shared.weight[:, IDENTITY] = identities
+        model.shared.weight[:, CONSTANT] = 1.0
+
+        # RMS norm scales a unit identity plus the unit constant by sqrt(d_model / 2)
+        embedding_scale = math.sqrt(D_MODEL / 2)
+        eye = torch.eye(ID_DIM)
+        copy_heads = model.encoder.block[0].layer[0].SelfAttention
+        copy_heads.v.weight[0:ID_DIM, IDENTITY] = eye
+        copy_heads.v.weight[ID_DIM : 2 * ID_DIM, IDENTITY] = eye
+        copy_heads.o.weight[PREVIOUS, 0:ID_DIM] = eye / embedding_scale
+        copy_heads.o.weight[NEXT, ID_DIM : 2 * ID_DIM] = eye / embedding_scale
+        copy_heads.relative_attention_bias.weight[BUCKET_PREVIOUS, 0] = POSITION_BIAS
+        copy_heads.relative_attention_bias.weight[BUCKET_NEXT, 1] = POSITION_BIAS
+
+        # encoder output: identity, previous, next and constant, each of unit norm, RMS-normalised
+        encoder_scale = math.sqrt(D_MODEL / 4)
+        key_gain = sharpness / (embedding_scale * encoder_scale)
+        for (layer, head), kind in assignment.items():
+            cross = model.decoder.block[layer].layer[1].EncDecAttention
+            rows = slice(head * ID_DIM, (head + 1) * ID_DIM)
+            if kind in ("current", "right", "left"):
+                block = {"current": IDENTITY, "right": PREVIOUS, "left": NEXT}[kind]
+                cross.q.weight[rows, IDENTITY] = eye
+                cross.k.weight[rows, block] = eye * key_gain
+            elif kind == "eos":
+                cross.q.weight[head * ID_DIM, CONSTANT] = 1.0
+                cross.k.weight[head * ID_DIM, IDENTITY] = identities[EOS_TOKEN_ID] * key_gain
+
+
+def build_planted(out: Path, layers: int, heads: int, kinds: dict[str, list], *, seed: int = 0, sharpness: float = 40.0, name: str = "custom") -> Path:
+    """Write a planted checkpoint directory at ``out`` (replaced atomically if it exists)."""
+    import torch
+    from transformers import GenerationConfig, T5ForConditionalGeneration
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    assignment = parse_layout(layers, heads, kinds)
+    torch.manual_seed(seed)
+    model = T5ForConditionalGeneration(t5_config(layers, heads))
+    if name != RANDOM_LAYOUT:
+        _plant(model, assignment, seed, sharpness)
+    truth = {
+        "layout": name,
+        "builder_version": BUILDER_VERSION,
+        "layers": layers,
+        "heads": heads,
+        "seed": seed,
+        "sharpness": None if name == RANDOM_LAYOUT else sharpness,
+        "kinds": {kind: [list(h) for h, k in sorted(assignment.items()) if k == kind] for kind in KINDS}
+        if name != RANDOM_LAYOUT
+        else {},
+    }
+    model.generation_config = GenerationConfig(decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        model.save_pretrained(staging)
+        (staging / "planted.json").write_text(json.dumps(truth, indent=2) + "\n")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out
+
+
+def build_named(name: str, out: Path, seed: int = 0) -> Path:
+    if name == RANDOM_LAYOUT:
+        reference = LAYOUTS["reference"]
+        return build_planted(out, reference["layers"], reference["heads"], {}, seed=seed, name=RANDOM_LAYOUT)
+    if name not in LAYOUTS:
+        raise HarnessError(f"unknown planted layout '{name}'; use one of {', '.join([*LAYOUTS, RANDOM_LAYOUT])}")
+    layout = LAYOUTS[name]
+    return build_planted(out, layout["layers"], layout["heads"], layout["kinds"], seed=seed, name=name)
+
+
+def planted_checkpoint(name: str) -> Path:
+    """The cached checkpoint of a named layout, built on first use."""
+    path = cache_dir() / "planted" / f"{name}-v{BUILDER_VERSION}"
+    if not (path / "planted.json").is_file():
+        build_named(name, path)
+    return path
