@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
 
@@ -12,7 +13,10 @@ def write_text(path: Path, text: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.chmod(staging, 0o666 & ~umask)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -30,7 +34,6 @@ def write_json(path: Path, data) -> None:
 def point_symlink(link: Path, target: str) -> None:
     """Make ``link`` point at ``target`` in one rename, so readers never see it missing or half-made."""
     link = Path(link)
-    staging = link.parent / f".{link.name}.{os.getpid()}.tmp"
-    staging.unlink(missing_ok=True)
+    staging = link.parent / f".{link.name}.{uuid.uuid4().hex}.tmp"
     os.symlink(target, staging)
     os.replace(staging, link)

@@ -1,0 +1,92 @@
+"""`pytest claims/` on planted layouts gives the verdicts the layouts imply, read from report.json."""
+
+import pytest
+
+from claims_run import outcomes, run_claims
+
+SINGLE_MODEL_CLAIMS = ["C1-induction-heads-exist", "C4-right-token-heads-outnumber-current", "C5-current-heads-precede-right-heads"]
+
+
+@pytest.fixture(scope="module")
+def three_layouts(planted_dirs, tmp_path_factory):
+    paths = {name: planted_dirs(name) for name in ("reference", "swapped", "none")}
+    args = [arg for path in paths.values() for arg in ("--model", str(path))]
+    result, report = run_claims(tmp_path_factory.mktemp("verdicts"), *args, "-k", "not across_inputs")
+    assert report is not None, result.stdout + result.stderr
+    return paths, result, report
+
+
+EXPECTED = {
+    # current-token heads early, right-token heads late: the published picture
+    "reference": {"C1-induction-heads-exist": "passed", "C4-right-token-heads-outnumber-current": "passed",
+                  "C5-current-heads-precede-right-heads": "passed"},
+    # the same heads, layers swapped: more current than right heads, and in the wrong order
+    "swapped": {"C1-induction-heads-exist": "passed", "C4-right-token-heads-outnumber-current": "failed",
+                "C5-current-heads-precede-right-heads": "failed"},
+    # decoys only
+    "none": {"C1-induction-heads-exist": "failed", "C4-right-token-heads-outnumber-current": "failed",
+             "C5-current-heads-precede-right-heads": "inconclusive"},
+}
+
+
+@pytest.mark.parametrize("layout", EXPECTED)
+def test_verdicts_follow_the_planted_layout(three_layouts, layout):
+    paths, _, report = three_layouts
+    found = outcomes(report)
+    for claim, outcome in EXPECTED[layout].items():
+        assert found[(claim, paths[layout].name)] == outcome, (claim, layout)
+
+
+def test_every_model_is_evaluated_and_described(three_layouts):
+    paths, result, report = three_layouts
+    assert result.returncode == 1  # some claims fail, so pytest fails
+    assert report["status"] == "complete" and report["run"]["exit_status"] == 1
+    assert set(report["models"]) == {path.name for path in paths.values()}
+    for model in report["models"].values():
+        assert (model["decoder_layers"], model["heads"], model["parameters"] > 0) == (6, 4, True)
+    assert len(report["claims"]) == 3 * len(SINGLE_MODEL_CLAIMS)
+    assert report["summary"] == {"passed": 4, "failed": 4, "inconclusive": 1, "error": 0, "skipped": 0}
+
+
+def test_statistics_say_how_they_were_measured(three_layouts):
+    paths, _, report = three_layouts
+    for record in report["claims"]:
+        measurement = record["statistics"]["measurement"]
+        for key in ("model", "dtype", "device", "seed", "batch_size", "sequence_length", "repetitions", "token_range",
+                    "confidence", "chance_level", "encoder_length"):
+            assert key in measurement, (record["claim_id"], key)
+        assert measurement["chance_level"] == pytest.approx(1 / 22)
+        assert record["statistics"]["decisive"]["statistic"]
+        assert record["parameters"]["threshold"] == 0.3
+    c1 = next(r for r in report["claims"] if r["claim_id"] == "C1-induction-heads-exist" and r["model"] == paths["reference"].name)
+    assert c1["statistics"]["counts"] == {"current": 4, "right": 5, "total_heads": 24}
+    assert c1["statistics"]["counts_by_mean"] == {"current": 4, "right": 5}
+    low, high = c1["statistics"]["strongest_head"]["ci"]
+    assert low <= c1["statistics"]["strongest_head"]["mean"] <= high
+    c5 = next(r for r in report["claims"] if r["claim_id"].startswith("C5") and r["model"] == paths["reference"].name)
+    assert c5["statistics"]["mann_whitney"]["p_value"] < 0.05
+    assert c5["statistics"]["mann_whitney"]["effect_probability_early_below_late"] == 1.0
+
+
+def test_failures_and_inconclusive_verdicts_give_reasons(three_layouts):
+    paths, _, report = three_layouts
+    for record in report["claims"]:
+        if record["outcome"] == "passed":
+            assert record["reason"] is None
+        else:
+            assert record["reason"], record
+    inconclusive = next(r for r in report["claims"] if r["outcome"] == "inconclusive")
+    assert "0 current-token and 0 right-token heads" in inconclusive["reason"]
+
+
+def test_quantified_claim_reports_the_shrunk_counterexample(planted_dirs, tmp_path):
+    result, report = run_claims(tmp_path, "--model", str(planted_dirs("none")), "-k", "across_inputs")
+    assert report is not None, result.stdout + result.stderr
+    [record] = report["claims"]
+    assert record["outcome"] == "failed"
+    # Hypothesis shrinks towards the shortest sequence, fewest repetitions, seed 0 and the lowest tokens
+    counterexample = record["counterexample"]
+    assert (counterexample["sequence_length"], counterexample["repetitions"], counterexample["seed"]) == (6, 2, 0)
+    assert counterexample["induction_heads"] == 0
+    assert "sequence_length=6" in result.stdout or "sequence_length': 6" in result.stdout
+    assert "Counterexample (shrunk)" in (tmp_path / "reports" / "latest" / "report.md").read_text()
