@@ -130,6 +130,10 @@ class ClaimsSession:
             self.measurements[key] = measure_rrt(loaded, rrt_settings)
         return self.measurements[key]
 
+    def measure_for(self, loaded):
+        """A callable RRTSettings -> InductionMosaic on this model, cached like rrt_mosaic."""
+        return lambda rrt_settings: self.rrt_mosaic(loaded, rrt_settings)
+
     # ---- report ----
     def start_report(self):
         from harness import report
@@ -203,6 +207,16 @@ def chronos(request):
 
 
 @pytest.fixture(scope="session")
+def all_models(request) -> list:
+    """Every --model, loaded (the same objects the chronos fixture hands out), smallest first."""
+    session = _session(request.config)
+    try:
+        return sorted((session.model(spec) for spec in session.specs), key=lambda loaded: loaded.parameter_count)
+    except HarnessError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
 def claims_session(request) -> ClaimsSession:
     return _session(request.config)
 
@@ -246,7 +260,8 @@ def _reason(report) -> str | None:
         return str(report.longrepr[2]).removeprefix("Skipped: ")
     if report.failed:
         crash = getattr(report.longrepr, "reprcrash", None)
-        return crash.message if crash is not None else str(report.longrepr).strip().splitlines()[-1]
+        message = crash.message if crash is not None else str(report.longrepr).strip().splitlines()[-1]
+        return message.splitlines()[0].removeprefix("AssertionError: ")
     return None
 
 

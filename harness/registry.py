@@ -51,6 +51,26 @@ def _interval(minimum: int, maximum: int | None = None) -> Callable[[Any], str |
     return check
 
 
+def _integer_list(minimum: int) -> Callable[[Any], str | None]:
+    def check(value):
+        if (
+            not isinstance(value, list)
+            or len(value) < 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in value)
+            or value != sorted(set(value))
+        ):
+            return f"must be an increasing list of at least two integers >= {minimum}"
+        return None
+
+    return check
+
+
+def _above_one(value) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 1:
+        return "must be a number greater than 1"
+    return None
+
+
 PARAMETERS: dict[str, tuple[Callable[[Any], str | None], str]] = {
     "sequence_length": (_integer(2), "RRT: length of the random sequence S"),
     "repetitions": (_integer(1), "RRT: how many times S is repeated"),
@@ -65,6 +85,12 @@ PARAMETERS: dict[str, tuple[Callable[[Any], str | None], str]] = {
     "min_heads_per_group": (_integer(2), "heads each group needs before a comparison is decided"),
     "sequence_lengths": (_interval(2), "range of sequence lengths an input strategy draws from"),
     "repetitions_range": (_interval(1), "range of repetitions an input strategy draws from"),
+    "seeds": (_integer(2), "RRT draws per model (seeds 0..seeds-1), for intervals across draws"),
+    "share_tolerance": (_open_unit, "largest difference in induction-head share that still counts as level"),
+    "sequence_length_grid": (_integer_list(2), "sequence lengths of a sweep"),
+    "repetitions_grid": (_integer_list(1), "repetitions of a sweep"),
+    "chance_multiple": (_above_one, "a head also counts when its CI lower bound clears this multiple of chance 1/T"),
+    "wide_token_range": (_interval(2, VOCAB_SIZE - 1), "the comparison token range (all non-special tokens: [2, 4095])"),
 }
 
 

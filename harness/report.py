@@ -192,10 +192,28 @@ def render_markdown(report: Report) -> str:
         if measurement:
             lines += ["", "Measured: " + ", ".join(f"{key}={_format_value(value)}" for key, value in measurement.items())]
         for key, value in statistics.items():
-            if key in ("measurement", "decisive", "mosaic", "examples"):
+            if key in ("measurement", "decisive", "mosaic", "examples", "size_table", "grid"):
                 continue
             text = json.dumps(value)
             lines.append(f"- {key}: {text if len(text) <= 300 else '(in report.json)'}")
+        if statistics.get("size_table"):
+            lines += ["", "| model | parameters | current-token heads | right-token heads | total | share of all heads |", "|---|---|---|---|---|---|"]
+            for row in statistics["size_table"]:
+                cells = [f"{row[key]['mean']:.1f} [{row[key]['ci'][0]:.1f}, {row[key]['ci'][1]:.1f}]" for key in ("current", "right", "total")]
+                share = row["share"]
+                lines.append(f"| {row['model']} | {row['parameters']:,} | " + " | ".join(cells)
+                             + f" | {share['mean']:.1%} [{share['ci'][0]:.1%}, {share['ci'][1]:.1%}] |")
+            lines.append("\nCounts are seed means with bootstrap CIs over seeds.")
+        if statistics.get("grid"):
+            lines += ["", "| sequence_length | repetitions | T | chance 1/T | current | right | total | total >= k x chance | strongest head (mean) |",
+                      "|---|---|---|---|---|---|---|---|---|"]
+            for cell in statistics["grid"]:
+                best = cell["strongest_head"]
+                lines.append(
+                    f"| {cell['sequence_length']} | {cell['repetitions']} | {cell['encoder_length']} | {cell['chance_level']:.4f} | "
+                    f"{cell['current']} | {cell['right']} | {cell['total']} | {cell['total_above_chance_multiple']} | "
+                    f"{best['kind']} L{best['layer']}H{best['head']} {best['mean']:.3f} |"
+                )
         if statistics.get("examples"):
             lines += ["", "| sequence_length | repetitions | seed | induction heads | strongest head (mean, CI) | chance |", "|---|---|---|---|---|---|"]
             for example in statistics["examples"]:

@@ -46,3 +46,25 @@ def mann_whitney_less(early, late, seed: int = 0) -> dict:
         "median_early": float(np.median(early)),
         "median_late": float(np.median(late)),
     }
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def rank_trend(x, y, *, method: str = "spearman", alternative: str = "greater") -> dict:
+    """Rank correlation of y with x and its one-sided p-value; a constant y has no trend (rho None, p 1)."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if np.ptp(y) == 0 or np.ptp(x) == 0:
+        return {"method": method, "statistic": None, "p_value": 1.0, "alternative": alternative, "n": int(len(x)),
+                "note": "no variation, so no trend"}
+    if method == "spearman":
+        result = stats.spearmanr(x, y, alternative=alternative)
+    elif method == "kendall":
+        result = stats.kendalltau(x, y, alternative=alternative)
+    else:
+        raise ValueError(f"unknown rank method {method!r}; use spearman or kendall")
+    p_value = _finite_or_none(result.pvalue)
+    return {"method": method, "statistic": _finite_or_none(result.statistic), "p_value": 1.0 if p_value is None else p_value,
+            "alternative": alternative, "n": int(len(x))}
