@@ -157,8 +157,9 @@ def _plant(model, assignment: dict[tuple[int, int], str], seed: int, sharpness: 
                 cross.k.weight[head * ID_DIM, IDENTITY] = identities[EOS_TOKEN_ID] * key_gain
 
 
-def build_planted(out: Path, layers: int, heads: int, kinds: dict[str, list], *, seed: int = 0, sharpness: float = 40.0, name: str = "custom") -> Path:
-    """Write a planted checkpoint directory at ``out`` (replaced atomically if it exists)."""
+def build_planted(out: Path, layers: int, heads: int, kinds: dict[str, list], *, seed: int = 0, sharpness: float = 40.0,
+                  name: str = "custom", overwrite: bool = True) -> Path:
+    """Write a planted checkpoint directory at ``out``; with overwrite=False an existing one (built by another process) is kept."""
     import torch
     from transformers import GenerationConfig, T5ForConditionalGeneration
     from transformers.utils import logging as transformers_logging
@@ -187,28 +188,33 @@ def build_planted(out: Path, layers: int, heads: int, kinds: dict[str, list], *,
     try:
         model.save_pretrained(staging)
         (staging / "planted.json").write_text(json.dumps(truth, indent=2) + "\n")
-        if out.exists():
+        if out.exists() and overwrite:
             shutil.rmtree(out)
-        os.replace(staging, out)
+        try:
+            os.rename(staging, out)
+        except OSError:
+            if overwrite or not (out / "planted.json").is_file():
+                raise
+            shutil.rmtree(staging)  # another process finished the same build first
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out
 
 
-def build_named(name: str, out: Path, seed: int = 0) -> Path:
+def build_named(name: str, out: Path, seed: int = 0, overwrite: bool = True) -> Path:
     if name == RANDOM_LAYOUT:
-        reference = LAYOUTS["reference"]
-        return build_planted(out, reference["layers"], reference["heads"], {}, seed=seed, name=RANDOM_LAYOUT)
-    if name not in LAYOUTS:
+        layout = {**LAYOUTS["reference"], "kinds": {}}
+    elif name in LAYOUTS:
+        layout = LAYOUTS[name]
+    else:
         raise HarnessError(f"unknown planted layout '{name}'; use one of {', '.join([*LAYOUTS, RANDOM_LAYOUT])}")
-    layout = LAYOUTS[name]
-    return build_planted(out, layout["layers"], layout["heads"], layout["kinds"], seed=seed, name=name)
+    return build_planted(out, layout["layers"], layout["heads"], layout["kinds"], seed=seed, name=name, overwrite=overwrite)
 
 
 def planted_checkpoint(name: str) -> Path:
     """The cached checkpoint of a named layout, built on first use."""
     path = cache_dir() / "planted" / f"{name}-v{BUILDER_VERSION}"
     if not (path / "planted.json").is_file():
-        build_named(name, path)
+        build_named(name, path, overwrite=False)
     return path

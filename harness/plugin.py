@@ -1,11 +1,14 @@
 """pytest plugin: --model and friends, the session-scoped model fixtures, and the run report.
 
 Registered through the pytest11 entry point. Nothing heavy happens at import or collection: torch is
-imported when the first model fixture runs.
+imported when the first model fixture runs. Each claim test's record (outcome, statistics, model) is
+attached to its teardown report, so under pytest-xdist the workers measure and the controller alone
+writes one merged report.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from hypothesis import HealthCheck, settings
 from harness.errors import HarnessError
 
 DEFAULT_MODELS = ("planted:reference",)
+RECORD_PROPERTY = "chronos_claims_record"
 HYPOTHESIS_PROFILES = {
     # CI: few examples, reproducible, no deadline (a forward pass has no fixed duration)
     "fast": settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow], print_blob=True),
@@ -38,18 +42,6 @@ def pytest_addoption(parser):
     group.addoption("--no-report", action="store_true", help="do not write a report for this run")
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "claim(claim_id): a test that decides one registry claim on each model")
-    if not config.getoption("hypothesis_profile", None):
-        settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
-    try:
-        check_registries(config)
-        session = ClaimsSession.from_config(config)
-    except HarnessError as error:
-        raise pytest.UsageError(str(error)) from None
-    config.stash[SESSION_KEY] = session
-
-
 def check_registries(config) -> None:
     """Validate the registry beside each claims path before collection, so a bad entry is one line, not a traceback."""
     from harness.registry import load_registry
@@ -63,6 +55,24 @@ def check_registries(config) -> None:
             load_registry(candidate.resolve())
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "claim(claim_id): a test that decides one registry claim on each model")
+    if not config.getoption("hypothesis_profile", None):
+        settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
+    try:
+        check_registries(config)
+        session = ClaimsSession.from_config(config)
+    except HarnessError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(session, "chronos_claims_session")
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe Python values (numpy scalars and arrays included), as xdist and report.json need."""
+    return json.loads(json.dumps(value, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))
+
+
 class Evidence:
     """What a claim test hands to the report: the statistics that decided it, and any counterexample."""
 
@@ -70,55 +80,56 @@ class Evidence:
         self.by_test: dict[str, dict[str, Any]] = {}
         self.current: str | None = None
 
-    def _slot(self) -> dict[str, Any]:
+    def slot(self) -> dict[str, Any]:
         return self.by_test.setdefault(self.current, {"statistics": {}, "counterexample": None, "inconclusive": None})
 
     def record(self, **statistics: Any) -> None:
-        self._slot()["statistics"].update(statistics)
+        self.slot()["statistics"].update(statistics)
 
     def counterexample(self, example: dict[str, Any]) -> None:
         """Called on each failing input; Hypothesis replays the shrunk one last, so it is the one kept."""
-        self._slot()["counterexample"] = example
+        self.slot()["counterexample"] = example
 
     def inconclusive(self, reason: str, **statistics: Any) -> None:
         self.record(**statistics)
-        self._slot()["inconclusive"] = reason
+        self.slot()["inconclusive"] = reason
         pytest.skip(f"inconclusive: {reason}")
 
 
 class ClaimsSession:
-    def __init__(self, specs, device, dtype, reports_dir: Path | None, root: Path, profile: str):
+    def __init__(self, specs, device, dtype, reports_dir: Path | None, root: Path, profile: str, is_worker: bool):
         self.specs = list(specs)
         self.device, self.dtype = device, dtype
         self.reports_dir, self.root, self.profile = reports_dir, root, profile
+        self.is_worker = is_worker
         self.models: dict[str, Any] = {}
         self.measurements: dict[tuple, Any] = {}
         self.evidence = Evidence()
+        self.outcomes: dict[str, dict] = {}
         self.run_dir: Path | None = None
         self.report = None
-        self.records: dict[str, dict] = {}
 
     @classmethod
     def from_config(cls, config) -> "ClaimsSession":
-        from harness.models import PLANTED_PREFIX, resolve_checkpoint
+        from harness.models import PLANTED_PREFIX, resolve_checkpoint, resolve_device, resolve_dtype
 
         specs = config.getoption("model") or list(DEFAULT_MODELS)
+        if len(set(specs)) != len(specs):
+            raise HarnessError(f"--model lists the same model twice ({', '.join(specs)}); give each model once")
         for spec in specs:
             if not spec.startswith(PLANTED_PREFIX):
                 resolve_checkpoint(spec)  # fail at start-up, in one line, rather than in every test
-        if len(set(specs)) != len(specs):
-            raise HarnessError(f"--model lists the same model twice ({', '.join(specs)}); give each model once")
+        device = resolve_device(config.getoption("device"))
+        dtype = resolve_dtype(config.getoption("dtype"), device)
         reports_dir = None if config.getoption("no_report") else Path(config.getoption("reports_dir"))
         profile = settings._current_profile or "default"
-        return cls(specs, config.getoption("device"), config.getoption("dtype"), reports_dir, config.rootpath, profile)
+        return cls(specs, device, dtype, reports_dir, config.rootpath, profile, hasattr(config, "workerinput"))
 
     def model(self, spec: str):
         if spec not in self.models:
             from harness.models import load_model
 
             self.models[spec] = load_model(spec, self.device, self.dtype)
-            if self.report is not None:
-                self.report["models"][self.models[spec].name] = self.models[spec].describe()
         return self.models[spec]
 
     def rrt_mosaic(self, loaded, rrt_settings):
@@ -134,30 +145,18 @@ class ClaimsSession:
         """A callable RRTSettings -> InductionMosaic on this model, cached like rrt_mosaic."""
         return lambda rrt_settings: self.rrt_mosaic(loaded, rrt_settings)
 
-    # ---- report ----
-    def start_report(self):
-        from harness import report
-
-        if self.reports_dir is None:
-            return
-        self.run_dir = report.new_run_dir(self.reports_dir)
-        from harness.models import resolve_device, resolve_dtype
-
-        device = resolve_device(self.device)
-        self.report = report.new_report(report.run_info(self.root, device, resolve_dtype(self.dtype, device), self.profile))
-        report.write(self.run_dir, self.report)
-
-    def add_result(self, item, outcome: str, reason: str | None, duration: float) -> None:
+    # ---- records: built where the test ran ----
+    def build_record(self, item, state: dict) -> dict:
         from harness import report
         from harness.registry import load_registry
 
-        if self.report is None:
-            return
         claim = load_registry(Path(item.fspath).with_name("registry.yaml"))[item.get_closest_marker("claim").args[0]]
-        evidence = self.evidence.by_test.get(item.nodeid, {"statistics": {}, "counterexample": None, "inconclusive": None})
+        evidence = self.evidence.by_test.pop(item.nodeid, {"statistics": {}, "counterexample": None, "inconclusive": None})
+        outcome, reason = state["outcome"], state["reason"]
         if outcome == "skipped" and evidence["inconclusive"]:
             outcome, reason = "inconclusive", evidence["inconclusive"]
-        spec = getattr(item, "callspec", None) and item.callspec.params.get("chronos")
+        spec = item.callspec.params.get("chronos") if hasattr(item, "callspec") else None
+        models = [self.models[spec]] if spec in self.models else list(self.models.values()) if spec is None else []
         record = report.ClaimRecord(
             claim_id=claim.id,
             model=self.models[spec].name if spec in self.models else spec,
@@ -170,20 +169,48 @@ class ClaimsSession:
             parameters=claim.parameters,
             statistics=evidence["statistics"],
             counterexample=evidence["counterexample"],
-            duration_s=round(duration, 4),
+            duration_s=round(state["duration"], 4),
         )
-        self.report["claims"].append(record)
+        return plain({"record": record, "models": {m.name: m.describe() for m in models}})
+
+    # ---- report: written by the process that is not an xdist worker ----
+    def add_record(self, payload: dict) -> None:
+        from harness import report
+
+        if self.reports_dir is None or self.is_worker:
+            return
+        if self.report is None:
+            self.start_report()
+        self.report["models"].update(payload["models"])
+        self.report["claims"].append(payload["record"])
         report.write(self.run_dir, self.report)
 
-    def finish_report(self, exit_status: int) -> None:
+    def start_report(self) -> None:
+        from harness import report
+
+        try:
+            self.run_dir = report.new_run_dir(self.reports_dir)
+        except OSError as error:
+            raise pytest.UsageError(f"cannot write reports under {self.reports_dir}: {error}; pass a writable --reports-dir") from None
+        self.report = report.new_report(report.run_info(self.root, self.device, self.dtype, self.profile))
+        report.write(self.run_dir, self.report)
+
+    # hooks: this object is registered as a plugin, so these run with the session at hand
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.when == "teardown":
+            for name, payload in report.user_properties:
+                if name == RECORD_PROPERTY:
+                    self.add_record(payload)
+
+    def pytest_sessionfinish(self, session, exitstatus) -> None:
         from harness import report
 
         if self.report is None:
             return
-        interrupted = exit_status in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
+        interrupted = exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
         self.report["status"] = "incomplete" if interrupted else "complete"
         self.report["finished_at"] = report.now()
-        self.report["run"]["exit_status"] = int(exit_status)
+        self.report["run"]["exit_status"] = int(exitstatus)
         report.write(self.run_dir, self.report, final=True)
 
 
@@ -236,23 +263,13 @@ def pytest_collection_modifyitems(session, config, items):
                 load_registry(Path(item.fspath).with_name("registry.yaml"))[marker.args[0]]
             except HarnessError as error:
                 raise pytest.UsageError(f"{item.nodeid}: {error}") from None
-    if any(item.get_closest_marker("claim") for item in items):
-        try:
-            _session(config).start_report()
-        except OSError as error:
-            raise pytest.UsageError(f"cannot write reports under {_session(config).reports_dir}: {error}; pass a writable --reports-dir") from None
+    claims = _session(config)
+    if not claims.is_worker and claims.reports_dir is not None and any(item.get_closest_marker("claim") for item in items):
+        claims.start_report()  # written at once, so an interrupted run still leaves a report marked incomplete
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item, nextitem):
-    claims = _session(item.config)
-    claims.evidence.current = item.nodeid
-    claims.records[item.nodeid] = {"outcome": None, "reason": None, "duration": 0.0}
-    yield
-    state = claims.records.pop(item.nodeid)
-    if item.get_closest_marker("claim") and state["outcome"] is not None:
-        claims.add_result(item, state["outcome"], state["reason"], state["duration"])
-    claims.evidence.current = None
+def pytest_runtest_setup(item):
+    _session(item.config).evidence.current = item.nodeid
 
 
 def _reason(report) -> str | None:
@@ -268,10 +285,11 @@ def _reason(report) -> str | None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
-    report = outcome.get_result()
-    state = _session(item.config).records.get(item.nodeid)
-    if state is None:
+    if item.get_closest_marker("claim") is None:
         return
+    report = outcome.get_result()
+    claims = _session(item.config)
+    state = claims.outcomes.setdefault(item.nodeid, {"outcome": None, "reason": None, "duration": 0.0})
     state["duration"] += report.duration
     if report.when == "setup" and not report.passed:
         state["outcome"] = "error" if report.failed else "skipped"
@@ -279,12 +297,12 @@ def pytest_runtest_makereport(item, call):
     elif report.when == "call":
         state["outcome"] = "passed" if report.passed else "failed" if report.failed else "skipped"
         state["reason"] = _reason(report)
-    elif report.when == "teardown" and report.failed and state["outcome"] == "passed":
-        state["outcome"], state["reason"] = "error", _reason(report)
-
-
-def pytest_sessionfinish(session, exitstatus):
-    _session(session.config).finish_report(exitstatus)
+    elif report.when == "teardown":
+        if report.failed and state["outcome"] == "passed":
+            state["outcome"], state["reason"] = "error", _reason(report)
+        claims.outcomes.pop(item.nodeid)
+        if state["outcome"] is not None:
+            report.user_properties.append((RECORD_PROPERTY, claims.build_record(item, state)))
 
 
 def pytest_terminal_summary(terminalreporter, config):
