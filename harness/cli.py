@@ -11,20 +11,19 @@ from harness.errors import HarnessError
 EPILOG = "--model takes a checkpoint directory, a hub id in the local Hugging Face cache, or planted:NAME."
 
 
-def _token_range(text: str) -> tuple[int, int]:
-    try:
-        low, high = (int(part) for part in text.split(":"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"token range {text!r} is not LOW:HIGH, e.g. 1911:2187") from None
-    return low, high
+def _int_pair(what: str, example: str):
+    def parse(text: str) -> tuple[int, int]:
+        try:
+            first, second = (int(part) for part in text.split(":"))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} {text!r} is not two integers joined by ':', e.g. {example}") from None
+        return first, second
+
+    return parse
 
 
-def _head(text: str) -> tuple[int, int]:
-    try:
-        layer, head = (int(part) for part in text.split(":"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"head {text!r} is not LAYER:HEAD, e.g. 0:3") from None
-    return layer, head
+_token_range = _int_pair("token range", "1911:2187")
+_head = _int_pair("head", "0:3")
 
 
 def format_grid(title: str, grid, marked: set[tuple[int, int]]) -> str:
