@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +110,8 @@ class ClaimsSession:
         self.outcomes: dict[str, dict] = {}
         self.run_dir: Path | None = None
         self.report = None
+        self.interrupted = False
+        self._previous_sigint = None
 
     @classmethod
     def from_config(cls, config) -> "ClaimsSession":
@@ -196,6 +200,20 @@ class ClaimsSession:
         report.write(self.run_dir, self.report)
 
     # hooks: this object is registered as a plugin, so these run with the session at hand
+    def pytest_sessionstart(self, session) -> None:
+        # Ctrl-C can land where KeyboardInterrupt is swallowed or turned into a test failure (inside a
+        # Hypothesis run, or a __del__ during garbage collection); note it here so no verdict is recorded
+        # for the test it interrupted and the report is marked incomplete whatever happens next.
+        if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return
+
+        def on_interrupt(signum, frame):
+            self.interrupted = True
+            session.shouldstop = "interrupted (SIGINT)"
+            signal.default_int_handler(signum, frame)
+
+        self._previous_sigint = signal.signal(signal.SIGINT, on_interrupt)
+
     def pytest_runtest_logreport(self, report) -> None:
         if report.when == "teardown":
             for name, payload in report.user_properties:
@@ -205,9 +223,11 @@ class ClaimsSession:
     def pytest_sessionfinish(self, session, exitstatus) -> None:
         from harness import report
 
+        if self._previous_sigint is not None:
+            signal.signal(signal.SIGINT, self._previous_sigint)
         if self.report is None:
             return
-        interrupted = exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
+        interrupted = self.interrupted or exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
         self.report["status"] = "incomplete" if interrupted else "complete"
         self.report["finished_at"] = report.now()
         self.report["run"]["exit_status"] = int(exitstatus)
@@ -301,7 +321,7 @@ def pytest_runtest_makereport(item, call):
         if report.failed and state["outcome"] == "passed":
             state["outcome"], state["reason"] = "error", _reason(report)
         claims.outcomes.pop(item.nodeid)
-        if state["outcome"] is not None:
+        if state["outcome"] is not None and not claims.interrupted:
             report.user_properties.append((RECORD_PROPERTY, claims.build_record(item, state)))
 
 
