@@ -65,3 +65,28 @@ def rrt_params(
             f"max_encoder_length={max_encoder_length}; lower the ranges"
         )
     return _rrt_params(sequence_lengths, repetitions, token_range, min_token_span, vary_token_range, max_encoder_length)
+
+
+@st.composite
+def _multisines(draw, frequency_count, steps_range, t1):
+    from generators.multisine import Multisine
+
+    steps = draw(st.integers(*steps_range))
+    highest = int(steps / t1 / 4)  # below a quarter of the sampling rate
+    count = draw(st.integers(frequency_count[0], min(frequency_count[1], highest)))
+    frequencies = draw(st.lists(st.integers(1, highest), min_size=count, max_size=count, unique=True).map(sorted))
+    amplitudes = draw(st.lists(st.floats(0.25, 1.0), min_size=count, max_size=count))
+    phases = draw(st.lists(st.floats(0.0, 6.283), min_size=count, max_size=count))
+    return Multisine(tuple(float(f) for f in frequencies), tuple(amplitudes), tuple(phases), t1=t1, steps=steps)
+
+
+def multisines(frequency_count: tuple[int, int] = (2, 5), steps_range: tuple[int, int] = (201, 512), t1: float = 3.0):
+    """Multisine series with integer frequencies (on the 1/t1 grid) below a quarter of the sampling rate.
+
+    Shrinks towards two low frequencies, the fewest samples, amplitude 0.25 and phase 0.
+    """
+    _check_interval("frequency_count", frequency_count, 1)
+    _check_interval("steps_range", steps_range, 16)
+    if int(steps_range[0] / t1 / 4) < frequency_count[0]:
+        raise ValueError(f"{steps_range[0]} samples over {t1} s leave fewer than {frequency_count[0]} frequencies below a quarter of the sampling rate; use more steps")
+    return _multisines(frequency_count, steps_range, t1)

@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layout", help="a named layout: reference, swapped, none, random")
     p.add_argument("--layers", type=int, default=6)
     p.add_argument("--heads", type=int, default=4)
-    for kind in ("current", "right", "left", "eos"):
+    for kind in ("current", "right", "left", "eos", "value"):
         p.add_argument(f"--{kind}", type=_head, action="append", metavar="LAYER:HEAD", help=f"plant a {kind} head (repeatable)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sharpness", type=float, default=40.0, help="logit of a perfect match (default: 40)")

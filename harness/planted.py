@@ -10,6 +10,9 @@ A decoder cross-attention head then matches the decoder token against an encoder
 - right:   against B, so it attends to the positions just after those occurrences;
 - left:    against C, the positions just before them: a decoy one position off;
 - eos:     a constant query against the EOS identity: a sharp attention sink that is not induction;
+- value:   a constant query against a smooth feature of the token's bin value, so the row is a
+           softmax of the series value (used for the multisine claims; only layouts with such a head
+           carry the feature);
 - uniform: no query or key, so the row is uniform.
 
 A checkpoint is an ordinary directory (config.json with chronos_config, model.safetensors) plus
@@ -18,6 +21,7 @@ planted.json, the ground truth.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -27,13 +31,16 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 
-KINDS = ("current", "right", "left", "eos", "uniform")
+KINDS = ("current", "right", "left", "eos", "value", "uniform")
 INDUCTION_KINDS = ("current", "right")
 BUILDER_VERSION = 1
 ID_DIM = 64
 D_MODEL = 4 * ID_DIM
 IDENTITY, PREVIOUS, NEXT = slice(0, ID_DIM), slice(ID_DIM, 2 * ID_DIM), slice(2 * ID_DIM, 3 * ID_DIM)
 CONSTANT = 3 * ID_DIM
+SMOOTH = CONSTANT + 1
+SMOOTH_SCALE = 0.25  # feature = 0.25 * bin centre, clipped to +/-1: small beside the unit identity
+VALUE_SHARPNESS = 2.0  # logit change per unit of mean-scaled value
 # T5's bidirectional relative-position buckets (32 buckets): offset -1 falls in bucket 1, offset +1 in bucket 17.
 BUCKET_PREVIOUS, BUCKET_NEXT = 1, 17
 POSITION_BIAS = 30.0
@@ -69,6 +76,8 @@ LAYOUTS = {
     "swapped": _layout(6, 4, current=[(4, 0), (4, 2), (5, 1), (5, 3), (3, 2)], right=[(0, 1), (0, 3), (1, 0), (1, 2)], **DECOYS),
     # decoys only: sharp heads, none of them induction heads
     "none": _layout(6, 4, **DECOYS),
+    # heads that read the series value smoothly, beside induction heads and decoys
+    "multisine": _layout(4, 4, value=[(0, 0), (1, 2), (2, 1), (3, 3)]),
 }
 RANDOM_LAYOUT = "random"  # same architecture, default T5 initialisation, nothing planted
 
@@ -130,6 +139,10 @@ def _plant(model, assignment: dict[tuple[int, int], str], seed: int, sharpness: 
         identities /= identities.norm(dim=1, keepdim=True)
         model.shared.weight[:, IDENTITY] = identities
         model.shared.weight[:, CONSTANT] = 1.0
+        if "value" in assignment.values():
+            centres = -15.0 + (torch.arange(model.config.vocab_size, dtype=torch.float32) - 3) * 30.0 / 4092
+            model.shared.weight[:, SMOOTH] = torch.clamp(SMOOTH_SCALE * centres, -1.0, 1.0)
+            model.shared.weight[:2, SMOOTH] = 0.0  # PAD and EOS carry no value
 
         # RMS norm scales a unit identity plus the unit constant by sqrt(d_model / 2)
         embedding_scale = math.sqrt(D_MODEL / 2)
@@ -152,6 +165,9 @@ def _plant(model, assignment: dict[tuple[int, int], str], seed: int, sharpness: 
                 block = {"current": IDENTITY, "right": PREVIOUS, "left": NEXT}[kind]
                 cross.q.weight[rows, IDENTITY] = eye
                 cross.k.weight[rows, block] = eye * key_gain
+            elif kind == "value":
+                cross.q.weight[head * ID_DIM, CONSTANT] = 1.0
+                cross.k.weight[head * ID_DIM, SMOOTH] = VALUE_SHARPNESS / (SMOOTH_SCALE * embedding_scale * encoder_scale)
             elif kind == "eos":
                 cross.q.weight[head * ID_DIM, CONSTANT] = 1.0
                 cross.k.weight[head * ID_DIM, IDENTITY] = identities[EOS_TOKEN_ID] * key_gain
@@ -214,7 +230,9 @@ def build_named(name: str, out: Path, seed: int = 0, overwrite: bool = True) -> 
 
 def planted_checkpoint(name: str) -> Path:
     """The cached checkpoint of a named layout, built on first use."""
-    path = cache_dir() / "planted" / f"{name}-v{BUILDER_VERSION}"
+    layout = LAYOUTS.get(name, {})
+    digest = hashlib.sha1(json.dumps(layout, sort_keys=True).encode()).hexdigest()[:8]
+    path = cache_dir() / "planted" / f"{name}-v{BUILDER_VERSION}-{digest}"
     if not (path / "planted.json").is_file():
         build_named(name, path, overwrite=False)
     return path

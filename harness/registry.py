@@ -71,6 +71,12 @@ def _above_one(value) -> str | None:
     return None
 
 
+def _positive(value) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return "must be a positive number"
+    return None
+
+
 PARAMETERS: dict[str, tuple[Callable[[Any], str | None], str]] = {
     "sequence_length": (_integer(2), "RRT: length of the random sequence S"),
     "repetitions": (_integer(1), "RRT: how many times S is repeated"),
@@ -91,6 +97,11 @@ PARAMETERS: dict[str, tuple[Callable[[Any], str | None], str]] = {
     "repetitions_grid": (_integer_list(1), "repetitions of a sweep"),
     "chance_multiple": (_above_one, "a head also counts when its CI lower bound clears this multiple of chance 1/T"),
     "wide_token_range": (_interval(2, VOCAB_SIZE - 1), "the comparison token range (all non-special tokens: [2, 4095])"),
+    "min_variation": (_positive, "a head's attention row needs std/mean at least this to count as having spectral energy"),
+    "min_share": (_open_unit, "share of heads that must agree, at the CI lower bound"),
+    "top_k": (_integer(1), "size of the top sets compared"),
+    "frequency_count": (_interval(1), "how many frequencies a drawn multisine has"),
+    "steps_range": (_interval(16), "how many samples a drawn multisine has (t1 = 3 s)"),
 }
 
 

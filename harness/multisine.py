@@ -1,0 +1,77 @@
+"""Cross-attention spectra on a multisine series, per decoder layer and head."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from generators.multisine import Multisine
+from harness import capture, series, spectrum
+
+
+@dataclass(frozen=True)
+class SpectralMeasurement:
+    signal: Multisine
+    model: dict
+    rows: np.ndarray  # (layers, heads, steps): attention of decoder position 0 over the series (EOS left out)
+    frequencies_axis: np.ndarray
+    magnitudes: np.ndarray  # (layers, heads, bins)
+
+    @property
+    def bin_width(self) -> float:
+        return 1.0 / self.signal.t1
+
+    def variation(self) -> np.ndarray:
+        """std/mean of each head's row: 0 for uniform attention."""
+        return self.rows.std(axis=-1) / self.rows.mean(axis=-1)
+
+    def periods(self) -> np.ndarray:
+        return np.array([[spectrum.spectral_period(m, self.bin_width) or np.nan for m in layer] for layer in self.magnitudes])
+
+    def non_dc_amplitude(self) -> np.ndarray:
+        return self.magnitudes[..., 1:].sum(axis=-1)
+
+    def predictions(self) -> dict:
+        return {"smallest_gap": spectrum.smallest_gap(self.signal.frequencies),
+                "fundamental": spectrum.fundamental(self.signal.frequencies, self.bin_width)}
+
+    def period_agreement(self, predicted: float, min_variation: float, confidence: float) -> dict:
+        """Share of energetic heads whose spectral period is within one bin of ``predicted``, with a Wilson CI."""
+        energetic = self.variation() >= min_variation
+        periods = self.periods()
+        matches = energetic & (np.abs(periods - predicted) <= self.bin_width * 1.0001)
+        n, k = int(energetic.sum()), int(matches.sum())
+        interval = stats.binomtest(k, n).proportion_ci(confidence, method="wilson") if n else None
+        measured = periods[energetic]
+        values, counts = np.unique(np.round(measured[~np.isnan(measured)], 4), return_counts=True)
+        return {
+            "predicted_period_hz": predicted,
+            "energetic_heads": n,
+            "matching_heads": k,
+            "share": k / n if n else None,
+            "share_ci": [float(interval.low), float(interval.high)] if interval else None,
+            "most_common_period_hz": float(values[counts.argmax()]) if len(values) else None,
+            "periods_hz": [[None if np.isnan(p) else round(float(p), 4) for p in layer] for layer in periods],
+        }
+
+    def signal_energy_log_ratios(self, min_variation: float) -> np.ndarray:
+        ratios = []
+        for layer, head in zip(*np.nonzero(self.variation() >= min_variation)):
+            near, off = spectrum.energy_near(self.magnitudes[layer, head], self.frequencies_axis, self.signal.frequencies, self.bin_width)
+            ratios.append(np.log10(near / off) if off > 0 and near > 0 else 0.0)
+        return np.array(ratios)
+
+    def measurement(self) -> dict:
+        return {"model": self.model["name"], "device": self.model["device"], "dtype": self.model["dtype"], **self.signal.describe(),
+                "procedure": "chronos tokenizer (mean scaling, EOS), decoder input [0], cross-attention row of decoder position 0 "
+                             "over the series without EOS, one-sided |rfft| with bin width 1/t1",
+                "bin_width_hz": self.bin_width, "chance_level": 1 / self.signal.steps}
+
+
+def measure_multisine(loaded, signal: Multisine) -> SpectralMeasurement:
+    ids, mask, _ = series.tokenize(loaded, signal.values())
+    rows = capture.cross_attention(loaded.model, ids, np.zeros((1, 1), dtype=np.int64), attention_mask=mask)[0, :, :, 0, :-1].numpy()
+    axis, magnitudes = spectrum.magnitude_spectrum(rows, signal.sample_spacing)
+    return SpectralMeasurement(signal, loaded.describe(), rows.astype(np.float64), axis, magnitudes)
