@@ -18,16 +18,6 @@ C4 = REGISTRY["C4-right-token-heads-outnumber-current"]
 C5 = REGISTRY["C5-current-heads-precede-right-heads"]
 
 
-def strongest_head(mosaic) -> dict:
-    """The head and kind with the highest CI lower bound: the best evidence for an induction head."""
-    candidates = [(getattr(mosaic, kind).ci_low[layer, head], kind, layer, head)
-                  for kind in ("current", "right") for layer in range(mosaic.layers) for head in range(mosaic.heads_per_layer)]
-    _, kind, layer, head = max(candidates)
-    grid = getattr(mosaic, kind)
-    return {"kind": kind, "layer": layer, "head": head, "mean": float(grid.mean[layer, head]),
-            "ci": [float(grid.ci_low[layer, head]), float(grid.ci_high[layer, head])]}
-
-
 def induction_heads(mosaic, threshold, by="ci_low") -> list[tuple[int, int]]:
     heads = mosaic.classify(threshold, by=by)
     return sorted(set(heads["current"]) | set(heads["right"]))
@@ -38,7 +28,7 @@ def test_induction_heads_exist(chronos, claims_session, evidence):
     p = C1.parameters
     mosaic = claims_session.rrt_mosaic(chronos, RRTSettings.from_parameters(p))
     heads = induction_heads(mosaic, p["threshold"])
-    best = strongest_head(mosaic)
+    best = mosaic.strongest_head()
     heads_by_mean = induction_heads(mosaic, p["threshold"], by="mean")
     evidence.record(
         decisive={"statistic": "induction heads (CI lower bound >= threshold)", "value": len(heads), "ci": None, "chance": mosaic.chance},
@@ -64,7 +54,7 @@ def test_induction_heads_exist_across_inputs(chronos, claims_session, evidence, 
                       p["confidence"], p["n_resamples"])
     mosaic = claims_session.rrt_mosaic(chronos, rrt)
     heads = induction_heads(mosaic, p["threshold"])
-    best = strongest_head(mosaic)
+    best = mosaic.strongest_head()
     example = {"sequence_length": params.sequence_length, "repetitions": params.repetitions, "seed": rrt.seed,
                "token_range": list(params.token_range), "induction_heads": len(heads), "strongest_head": best,
                "chance_level": mosaic.chance}

@@ -70,6 +70,15 @@ class InductionMosaic:
         """Current-token and right-token heads: by the CI lower bound (default) or the plain mean, as the study did."""
         return {"current": self.current.heads(threshold, by=by), "right": self.right.heads(threshold, by=by)}
 
+    def strongest_head(self, *, by: str = "ci_low") -> dict:
+        """The (kind, layer, head) with the highest score ``by`` (ci_low or mean), with its mean and CI."""
+        candidates = [(getattr(getattr(self, kind), by)[layer, head], kind, layer, head)
+                      for kind in ("current", "right") for layer in range(self.layers) for head in range(self.heads_per_layer)]
+        _, kind, layer, head = max(candidates)
+        grid = getattr(self, kind)
+        return {"kind": kind, "layer": layer, "head": head, "mean": float(grid.mean[layer, head]),
+                "ci": [float(grid.ci_low[layer, head]), float(grid.ci_high[layer, head])]}
+
     def measurement(self) -> dict:
         """How these numbers were measured, for every statistic that quotes them."""
         return {

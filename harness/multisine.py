@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy import stats
@@ -27,7 +28,9 @@ class SpectralMeasurement:
         """std/mean of each head's row: 0 for uniform attention."""
         return self.rows.std(axis=-1) / self.rows.mean(axis=-1)
 
+    @cached_property
     def periods(self) -> np.ndarray:
+        """Each head's spectral period in Hz (NaN where the spectrum has none); estimated once."""
         return np.array([[spectrum.spectral_period(m, self.bin_width) or np.nan for m in layer] for layer in self.magnitudes])
 
     def non_dc_amplitude(self) -> np.ndarray:
@@ -40,7 +43,7 @@ class SpectralMeasurement:
     def period_agreement(self, predicted: float, min_variation: float, confidence: float) -> dict:
         """Share of energetic heads whose spectral period is within one bin of ``predicted``, with a Wilson CI."""
         energetic = self.variation() >= min_variation
-        periods = self.periods()
+        periods = self.periods
         matches = energetic & (np.abs(periods - predicted) <= self.bin_width * 1.0001)
         n, k = int(energetic.sum()), int(matches.sum())
         interval = stats.binomtest(k, n).proportion_ci(confidence, method="wilson") if n else None

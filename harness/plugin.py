@@ -82,8 +82,16 @@ class Evidence:
         self.by_test: dict[str, dict[str, Any]] = {}
         self.current: str | None = None
 
+    @staticmethod
+    def _empty() -> dict[str, Any]:
+        return {"statistics": {}, "counterexample": None, "inconclusive": None}
+
     def slot(self) -> dict[str, Any]:
-        return self.by_test.setdefault(self.current, {"statistics": {}, "counterexample": None, "inconclusive": None})
+        return self.by_test.setdefault(self.current, self._empty())
+
+    def take(self, nodeid: str) -> dict[str, Any]:
+        """What the test recorded, removed so the next test starts clean."""
+        return self.by_test.pop(nodeid, None) or self._empty()
 
     def record(self, **statistics: Any) -> None:
         self.slot()["statistics"].update(statistics)
@@ -155,7 +163,7 @@ class ClaimsSession:
         from harness.registry import load_registry
 
         claim = load_registry(Path(item.fspath).with_name("registry.yaml"))[item.get_closest_marker("claim").args[0]]
-        evidence = self.evidence.by_test.pop(item.nodeid, {"statistics": {}, "counterexample": None, "inconclusive": None})
+        evidence = self.evidence.take(item.nodeid)
         outcome, reason = state["outcome"], state["reason"]
         if outcome == "skipped" and evidence["inconclusive"]:
             outcome, reason = "inconclusive", evidence["inconclusive"]

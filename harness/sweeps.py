@@ -51,15 +51,11 @@ def grid_counts(measure: Measure, base: RRTSettings, sequence_lengths, repetitio
     cells = []
     for length, reps in progress(grid, f"{label}: sl x rf grid", len(grid)):
         mosaic = measure(replace(base, sequence_length=length, repetitions=reps))
-        kind = "current" if mosaic.current.mean.max() >= mosaic.right.mean.max() else "right"
-        scores = getattr(mosaic, kind)
-        layer, head = divmod(int(scores.mean.argmax()), mosaic.heads_per_layer)
         cells.append({
             "sequence_length": length,
             "repetitions": reps,
             "encoder_length": mosaic.inputs["encoder_length"],
             **head_counts(mosaic, threshold, chance_multiple),
-            "strongest_head": {"kind": kind, "layer": layer, "head": head, "mean": float(scores.mean[layer, head]),
-                               "ci": [float(scores.ci_low[layer, head]), float(scores.ci_high[layer, head])]},
+            "strongest_head": mosaic.strongest_head(by="mean"),
         })
     return cells
