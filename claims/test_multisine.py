@@ -61,6 +61,8 @@ def period_claim(chronos, evidence, claim, signal, prediction_key: str):
                       "share_matching": agreement["share"], "share_ci": agreement["share_ci"],
                       f"share_matching_{other_key}": other["share"], "energetic_heads": agreement["energetic_heads"]}
     note(f"measured: {example_record}")
+    if signal == REFERENCE_EXAMPLE:
+        evidence.slot()["statistics"]["spectra_figure"] = measurement.figure_data()
     record_example(evidence, example_record, measurement, not holds,
                    {"statistic": f"share of energetic heads with period = {prediction_key}", "value": agreement["share"],
                     "ci": agreement["share_ci"], "chance": None},

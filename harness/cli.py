@@ -1,4 +1,4 @@
-"""The `harness` command: measure a mosaic, build planted checkpoints."""
+"""The `harness` command: measure a mosaic, build planted checkpoints, compare reports, train the zoo, benchmark."""
 
 from __future__ import annotations
 
@@ -82,6 +82,17 @@ def plant(args) -> int:
     return 0
 
 
+def compare(args) -> int:
+    from harness import compare as comparing
+
+    result = comparing.compare(comparing.load_report(args.old), comparing.load_report(args.new))
+    print("\n".join(comparing.render(result)))
+    if args.fail_on_regression and result.regressions:
+        print(f"{len(result.regressions)} regression(s): passed -> failed", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description="Interpretability claims about Chronos-T5 models.", epilog=EPILOG)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sharpness", type=float, default=40.0, help="logit of a perfect match (default: 40)")
     p.set_defaults(run=plant)
+
+    c = commands.add_parser("compare", help="verdicts that changed and statistics that moved beyond their CI between two runs")
+    c.add_argument("old", metavar="OLD", help="the baseline report.json (or its run directory)")
+    c.add_argument("new", metavar="NEW", help="the newer report.json (or its run directory)")
+    c.add_argument("--fail-on-regression", action="store_true", help="exit 1 when a claim went from passed to failed")
+    c.set_defaults(run=compare)
     return parser
 
 

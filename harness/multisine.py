@@ -66,6 +66,23 @@ class SpectralMeasurement:
             ratios.append(np.log10(near / off) if off > 0 and near > 0 else 0.0)
         return np.array(ratios)
 
+    def figure_data(self, max_heads: int = 4) -> dict:
+        """The series, the rows of the most varied heads, their spectra and spectral periods (for report.html)."""
+        variation = self.variation()
+        order = np.argsort(-variation, axis=None)[:max_heads]
+        heads = []
+        for flat in order:
+            layer, head = np.unravel_index(flat, variation.shape)
+            period = self.periods[layer, head]
+            heads.append({"layer": int(layer), "head": int(head), "variation": round(float(variation[layer, head]), 4),
+                          "period_hz": None if np.isnan(period) else round(float(period), 4),
+                          "row": np.round(self.rows[layer, head], 6).tolist(), "magnitude": np.round(self.magnitudes[layer, head], 6).tolist()})
+        predictions = self.predictions()
+        return {"series": np.round(self.signal.values(), 6).tolist(),
+                "time_s": np.round(np.arange(self.signal.steps) * self.signal.sample_spacing, 6).tolist(),
+                "frequencies_hz": np.round(self.frequencies_axis, 6).tolist(), "signal_frequencies_hz": list(self.signal.frequencies),
+                "smallest_gap_hz": predictions["smallest_gap"], "fundamental_hz": predictions["fundamental"], "heads": heads}
+
     def measurement(self) -> dict:
         return {"model": self.model["name"], "device": self.model["device"], "dtype": self.model["dtype"], **self.signal.describe(),
                 "procedure": "chronos tokenizer (mean scaling, EOS), decoder input [0], cross-attention row of decoder position 0 "

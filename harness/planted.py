@@ -29,6 +29,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from harness.architectures import save_checkpoint, t5_config
 from harness.errors import HarnessError
 
 KINDS = ("current", "right", "left", "eos", "value", "uniform")
@@ -45,24 +46,6 @@ VALUE_SHARPNESS = 2.0  # logit change per unit of mean-scaled value
 BUCKET_PREVIOUS, BUCKET_NEXT = 1, 17
 POSITION_BIAS = 30.0
 EOS_TOKEN_ID = 1
-
-CHRONOS_CONFIG = {
-    "tokenizer_class": "MeanScaleUniformBins",
-    "tokenizer_kwargs": {"low_limit": -15.0, "high_limit": 15.0},
-    "n_tokens": 4096,
-    "n_special_tokens": 2,
-    "pad_token_id": 0,
-    "eos_token_id": 1,
-    "use_eos_token": True,
-    "model_type": "seq2seq",
-    "context_length": 512,
-    "prediction_length": 64,
-    "num_samples": 20,
-    "temperature": 1.0,
-    "top_k": 50,
-    "top_p": 1.0,
-}
-
 
 def _layout(layers, heads, **kinds) -> dict:
     return {"layers": layers, "heads": heads, "kinds": {kind: [list(h) for h in kinds.get(kind, [])] for kind in KINDS if kind != "uniform"}}
@@ -84,31 +67,6 @@ RANDOM_LAYOUT = "random"  # same architecture, default T5 initialisation, nothin
 
 def cache_dir() -> Path:
     return Path(os.environ.get("CHRONOS_CLAIMS_CACHE", Path.home() / ".cache" / "chronos-claims")).expanduser()
-
-
-def t5_config(layers: int, heads: int):
-    from transformers import T5Config
-
-    return T5Config(
-        vocab_size=CHRONOS_CONFIG["n_tokens"],
-        d_model=D_MODEL,
-        d_kv=ID_DIM,
-        d_ff=4 * D_MODEL,
-        num_layers=layers,
-        num_decoder_layers=layers,
-        num_heads=heads,
-        relative_attention_num_buckets=32,
-        relative_attention_max_distance=128,
-        feed_forward_proj="relu",
-        tie_word_embeddings=True,
-        decoder_start_token_id=0,
-        pad_token_id=0,
-        eos_token_id=1,
-        dropout_rate=0.1,
-        layer_norm_epsilon=1e-6,
-        initializer_factor=1.0,
-        chronos_config=CHRONOS_CONFIG,
-    )
 
 
 def parse_layout(layers: int, heads: int, kinds: dict[str, list]) -> dict[tuple[int, int], str]:
@@ -177,13 +135,13 @@ def build_planted(out: Path, layers: int, heads: int, kinds: dict[str, list], *,
                   name: str = "custom", overwrite: bool = True) -> Path:
     """Write a planted checkpoint directory at ``out``; with overwrite=False an existing one (built by another process) is kept."""
     import torch
-    from transformers import GenerationConfig, T5ForConditionalGeneration
+    from transformers import T5ForConditionalGeneration
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()
     assignment = parse_layout(layers, heads, kinds)
     torch.manual_seed(seed)
-    model = T5ForConditionalGeneration(t5_config(layers, heads))
+    model = T5ForConditionalGeneration(t5_config(D_MODEL, 4 * D_MODEL, layers, heads, ID_DIM))
     if name != RANDOM_LAYOUT:
         _plant(model, assignment, seed, sharpness)
     truth = {
@@ -197,12 +155,11 @@ def build_planted(out: Path, layers: int, heads: int, kinds: dict[str, list], *,
         if name != RANDOM_LAYOUT
         else {},
     }
-    model.generation_config = GenerationConfig(decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        model.save_pretrained(staging)
+        save_checkpoint(model, staging)
         (staging / "planted.json").write_text(json.dumps(truth, indent=2) + "\n")
         if out.exists() and overwrite:
             shutil.rmtree(out)

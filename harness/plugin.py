@@ -42,6 +42,11 @@ def pytest_addoption(parser):
     group.addoption("--dtype", default="auto", metavar="DTYPE", help="auto, float32 or bfloat16 (default: auto = bfloat16 on cuda, float32 on cpu)")
     group.addoption("--reports-dir", default="reports", metavar="DIR", help="where claim runs write their reports (default: reports)")
     group.addoption("--no-report", action="store_true", help="do not write a report for this run")
+    group.addoption("--baseline", default=None, metavar="REPORT",
+                    help="an earlier report.json (or its run directory): list verdicts that changed and statistics that moved beyond their CI")
+    group.addoption("--fail-on-regression", action="store_true",
+                    help="with --baseline: the exit status says whether a claim went from passed to failed; claims that failed "
+                         "in the baseline too do not fail the run (errors still do)")
 
 
 def check_registries(config) -> None:
@@ -107,8 +112,12 @@ class Evidence:
 
 
 class ClaimsSession:
-    def __init__(self, specs, device, dtype, reports_dir: Path | None, root: Path, profile: str, is_worker: bool):
+    def __init__(self, specs, device, dtype, reports_dir: Path | None, root: Path, profile: str, is_worker: bool,
+                 baseline: tuple[str, dict] | None = None, fail_on_regression: bool = False):
         self.specs = list(specs)
+        self.baseline, self.fail_on_regression = baseline, fail_on_regression
+        self.comparison = None
+        self.failed_reports = 0
         self.device, self.dtype = device, dtype
         self.reports_dir, self.root, self.profile = reports_dir, root, profile
         self.is_worker = is_worker
@@ -135,7 +144,17 @@ class ClaimsSession:
         dtype = resolve_dtype(config.getoption("dtype"), device)
         reports_dir = None if config.getoption("no_report") else Path(config.getoption("reports_dir"))
         profile = settings._current_profile or "default"
-        return cls(specs, device, dtype, reports_dir, config.rootpath, profile, hasattr(config, "workerinput"))
+        baseline = config.getoption("baseline")
+        if config.getoption("fail_on_regression") and not baseline:
+            raise HarnessError("--fail-on-regression compares against a baseline; add --baseline PATH/report.json")
+        if baseline:
+            from harness.compare import load_report
+
+            if reports_dir is None:
+                raise HarnessError("--baseline compares this run's report with an earlier one; drop --no-report")
+            baseline = (baseline, load_report(baseline))
+        return cls(specs, device, dtype, reports_dir, config.rootpath, profile, hasattr(config, "workerinput"),
+                   baseline, config.getoption("fail_on_regression"))
 
     def model(self, spec: str):
         if spec not in self.models:
@@ -223,6 +242,7 @@ class ClaimsSession:
         self._previous_sigint = signal.signal(signal.SIGINT, on_interrupt)
 
     def pytest_runtest_logreport(self, report) -> None:
+        self.failed_reports += report.failed
         if report.when == "teardown":
             for name, payload in report.user_properties:
                 if name == RECORD_PROPERTY:
@@ -238,7 +258,19 @@ class ClaimsSession:
         interrupted = self.interrupted or exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
         self.report["status"] = "incomplete" if interrupted else "complete"
         self.report["finished_at"] = report.now()
-        self.report["run"]["exit_status"] = int(exitstatus)
+        if self.baseline is not None:
+            from harness.compare import compare
+
+            self.comparison = compare(self.baseline[1], self.report)
+            self.report["comparison"] = {"baseline": str(self.baseline[0]), **self.comparison.to_dict()}
+            if self.fail_on_regression:
+                # the run is gated on regressions: claims that failed in the baseline too (or are new) do not fail it
+                claim_failures = sum(r["outcome"] == "failed" for r in self.report["claims"])
+                if self.comparison.regressions:
+                    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+                elif session.exitstatus == pytest.ExitCode.TESTS_FAILED and self.failed_reports == claim_failures:
+                    session.exitstatus = pytest.ExitCode.OK
+        self.report["run"]["exit_status"] = int(session.exitstatus)
         report.write(self.run_dir, self.report, final=True)
 
 
@@ -335,5 +367,13 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_terminal_summary(terminalreporter, config):
     claims = _session(config)
+    if claims.comparison is not None:
+        from harness.compare import render
+
+        terminalreporter.section(f"compared with {claims.baseline[0]}")
+        for line in render(claims.comparison):
+            terminalreporter.write_line(line)
+        if claims.fail_on_regression and claims.comparison.regressions:
+            terminalreporter.write_line(f"--fail-on-regression: {len(claims.comparison.regressions)} claim(s) went from passed to failed")
     if claims.run_dir is not None:
-        terminalreporter.write_line(f"claims report: {claims.run_dir / 'report.json'} (and report.md; reports/latest points at it)")
+        terminalreporter.write_line(f"claims report: {claims.run_dir / 'report.json'} (and report.md, report.html; reports/latest points at it)")

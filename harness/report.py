@@ -1,6 +1,6 @@
 """The run report: report.json (the record) and report.md (rendered from the JSON alone).
 
-Schema (SCHEMA_VERSION 1); every key is always present, with null where a value does not apply:
+Schema (SCHEMA_VERSION 2; version 1 lacked "comparison"); every key is always present, with null where a value does not apply:
 
     {
       "schema_version": 1,
@@ -10,7 +10,9 @@ Schema (SCHEMA_VERSION 1); every key is always present, with null where a value 
               git_commit, command, device, dtype, hypothesis_profile, exit_status},
       "models": {name: LoadedModel.describe()},           # id/path, parameters, layers, heads, device, dtype, planted
       "claims": [ClaimRecord, ...],
-      "summary": {"passed": n, "failed": n, "inconclusive": n, "error": n, "skipped": n}
+      "summary": {"passed": n, "failed": n, "inconclusive": n, "error": n, "skipped": n},
+      "comparison": null | {"baseline": path, "verdict_changes", "moved_statistics", "regressions",
+                            "only_in_old", "only_in_new", "models_only_in_old", "models_only_in_new"}   # --baseline
     }
 
 ClaimRecord: claim_id, model, test_id, outcome (passed | failed | inconclusive | error | skipped),
@@ -34,7 +36,8 @@ from typing import Any, Literal, TypedDict
 
 from harness import atomic
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 # Stated tolerance between bfloat16 and float32 batch-mean head scores, checked by tests/test_dtype.py
 # (measured at most 1.1e-4 on the random-init checkpoint, 2e-6 on the planted one).
 BF16_SCORE_TOLERANCE = 0.01
@@ -65,6 +68,7 @@ class Report(TypedDict):
     models: dict[str, dict[str, Any]]
     claims: list[ClaimRecord]
     summary: dict[str, int]
+    comparison: dict[str, Any] | None
 
 
 def now() -> str:
@@ -103,7 +107,8 @@ def run_info(root: Path, device: str, dtype: str, hypothesis_profile: str) -> di
 
 
 def new_report(run: dict[str, Any]) -> Report:
-    return Report(schema_version=SCHEMA_VERSION, status="running", started_at=now(), finished_at=None, run=run, models={}, claims=[], summary=summarize([]))
+    return Report(schema_version=SCHEMA_VERSION, status="running", started_at=now(), finished_at=None, run=run, models={}, claims=[], summary=summarize([]),
+                  comparison=None)
 
 
 def summarize(claims: list[ClaimRecord]) -> dict[str, int]:
@@ -119,18 +124,21 @@ def new_run_dir(reports_dir: Path) -> Path:
 
 
 def write(run_dir: Path, report: Report, *, final: bool = False) -> None:
-    """Write report.json and report.md atomically; on the final write, point reports/latest at this run."""
+    """Write report.json and report.md atomically; on the final write also report.html, then point reports/latest at this run."""
     report["summary"] = summarize(report["claims"])
     atomic.write_json(run_dir / "report.json", report)
     atomic.write_text(run_dir / "report.md", render_markdown(report))
     if final:
+        from harness.html import render_html
+
+        atomic.write_text(run_dir / "report.html", render_html(report))
         atomic.point_symlink(run_dir.parent / "latest", run_dir.name)
 
 
 def load(path: Path) -> Report:
     report = json.loads(Path(path).read_text())
-    if report.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(f"{path} has schema_version {report.get('schema_version')!r}; this harness reads version {SCHEMA_VERSION}")
+    if report.get("schema_version") not in READABLE_VERSIONS:
+        raise ValueError(f"{path} has schema_version {report.get('schema_version')!r}; this harness reads versions {READABLE_VERSIONS}")
     return report
 
 
@@ -200,7 +208,7 @@ def render_markdown(report: Report) -> str:
         if measurement:
             lines += ["", "Measured: " + ", ".join(f"{key}={_format_value(value)}" for key, value in measurement.items())]
         for key, value in statistics.items():
-            if key in ("measurement", "decisive", "mosaic", "examples", "size_table", "grid"):
+            if key in ("measurement", "decisive", "mosaic", "examples", "size_table", "grid", "spectra_figure"):
                 continue
             text = json.dumps(value)
             lines.append(f"- {key}: {text if len(text) <= 300 else '(in report.json)'}")

@@ -1,0 +1,70 @@
+"""report.html: self-contained, drawn from report.json, and rendering cleanly in headless Chromium."""
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from claims_run import run_claims
+from harness.html import render_html
+
+FIGURES = ("mosaic-0", "counts", "positions", "grid-0", "multisine-0")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--virtual-time-budget=15000"]
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    """The default model through the claims that feed every figure (mosaic, counts, positions, grid, spectra)."""
+    root = tmp_path_factory.mktemp("html")
+    result, report = run_claims(root, "-k", "rrt_induction and not across or longer_sequences or smallest_gap")
+    assert report is not None, result.stdout + result.stderr
+    return report, (root / "reports" / "latest").resolve()
+
+
+def test_report_html_is_written_and_self_contained(default_run):
+    report, run_dir = default_run
+    page = (run_dir / "report.html").read_text()
+    assert not re.search(r"<script[^>]+src=", page), "report.html must not load scripts from elsewhere"
+    assert not re.search(r"<link[^>]+href=\"?https?:", page)
+    for figure in FIGURES:
+        assert f'data-figure="{figure}"' in page, figure
+    for record in report["claims"]:
+        assert record["claim_id"] in page
+
+
+def test_report_html_is_rendered_from_the_json_alone(default_run):
+    report, run_dir = default_run
+    assert render_html(json.loads((run_dir / "report.json").read_text())).count("data-figure=") == len(FIGURES)
+
+
+def test_a_report_without_figures_still_renders():
+    report = {"status": "incomplete", "started_at": "t", "finished_at": None, "models": {}, "claims": [], "summary": {"passed": 0},
+              "comparison": None, "run": {k: "-" for k in ("harness", "torch", "transformers", "device", "hypothesis_profile", "git_commit")}
+              | {"dtype": "float32"}}
+    page = render_html(report)
+    assert "data-figure=" not in page and "Status <b>incomplete</b>" in page
+
+
+def chromium():
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(chromium() is None, reason="headless Chromium not installed (Debian: apt-get install chromium); .ci/run installs it")
+def test_report_html_renders_in_headless_chromium(default_run):
+    _, run_dir = default_run
+    url = (run_dir / "report.html").as_uri()
+    dom = subprocess.run([chromium(), *CHROMIUM_FLAGS, "--dump-dom", url], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    errors = re.search(r'data-console-errors="([^"]*)"', dom.stdout)
+    assert errors is not None, "the error probe did not run: scripts are not executing"
+    assert json.loads(errors.group(1).replace("&quot;", '"')) == []
+    for figure in FIGURES:
+        block = dom.stdout.split(f'data-figure="{figure}"', 1)[1].split('data-figure="', 1)[0]
+        assert 'class="main-svg"' in block, f"figure {figure} did not render"
+    screenshot = run_dir / "report.png"
+    shot = subprocess.run([chromium(), *CHROMIUM_FLAGS, "--hide-scrollbars", "--window-size=1300,2400", f"--screenshot={screenshot}", url],
+                          capture_output=True, text=True, timeout=120)
+    assert shot.returncode == 0 and screenshot.stat().st_size > 20_000, shot.stderr[-2000:]
+    print(f"screenshot: {screenshot}")
