@@ -93,6 +93,27 @@ def compare(args) -> int:
     return 0
 
 
+def bench(args) -> int:
+    import torch
+
+    from harness import atomic
+    from harness import bench as benchmarking
+
+    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else "cpu" if args.device == "auto" else args.device
+    rows, peaks = [], {}
+    for size in args.sizes:
+        for input_name in args.inputs:
+            for dtype in args.dtypes:
+                rows.append(benchmarking.measure(size, input_name, dtype, device, args.repeats, args.batch_size, args.memory, peaks))
+                table = benchmarking.format_table(rows).splitlines()
+                print("\n".join(table if len(rows) == 1 else table[-1 - args.memory:]), flush=True)
+    print("matmul peak (GFLOP/s, 1024 x 1024): " + ", ".join(f"{dtype} {rate:.0f}" for dtype, rate in peaks.items()))
+    print(f"machine: {benchmarking.machine()}")
+    if args.json:
+        atomic.write_json(Path(args.json), {"machine": benchmarking.machine(), "matmul_peak_gflop_per_s": peaks, "rows": rows})
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description="Interpretability claims about Chronos-T5 models.", epilog=EPILOG)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -127,6 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("new", metavar="NEW", help="the newer report.json (or its run directory)")
     c.add_argument("--fail-on-regression", action="store_true", help="exit 1 when a claim went from passed to failed")
     c.set_defaults(run=compare)
+
+    b = commands.add_parser("bench", help="forward-pass throughput: plain sdpa vs capture vs the study's generate, per architecture")
+    b.add_argument("--sizes", nargs="+", default=["small"], choices=["tiny", "mini", "small", "base", "large"])
+    b.add_argument("--inputs", nargs="+", default=["rrt", "context512"], choices=["rrt", "context512"])
+    b.add_argument("--dtypes", nargs="+", default=["float32", "bfloat16"], choices=["float32", "bfloat16"])
+    b.add_argument("--device", default="auto", help="auto (cuda if available), cpu or cuda[:N]")
+    b.add_argument("--repeats", type=int, default=5, help="timed calls per path (median reported)")
+    b.add_argument("--batch-size", type=int, default=None, metavar="N", help="override the input's batch (rrt 100, context512 32)")
+    b.add_argument("--memory", action="store_true", help="also measure each path's peak memory in a fresh process")
+    b.add_argument("--json", metavar="OUT", help="write every measurement as JSON")
+    b.set_defaults(run=bench)
     return parser
 
 

@@ -109,8 +109,12 @@ DTYPES = ("float32", "bfloat16", "float16")
 
 
 def resolve_dtype(dtype: str, device: str) -> str:
+    """auto: bfloat16 where it is fast (CUDA, or a CPU whose bf16 matmul beats float32, measured once), else float32."""
     if dtype == "auto":
-        return "bfloat16" if device.startswith("cuda") else "float32"
+        from harness.hardware import fast_bfloat16
+        from harness.planted import cache_dir
+
+        return "bfloat16" if fast_bfloat16(device, cache_dir()) else "float32"
     aliases = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
     dtype = aliases.get(dtype, dtype)
     if dtype not in DTYPES:

@@ -30,3 +30,16 @@ def load():
         return cache[key]
 
     return get
+
+
+OPT_IN = {"throughput": "throughput benchmark: select with -m throughput (README, Performance)",
+          "slow": "takes minutes: select with -m slow"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Benchmarks and slow tests run only when their marker is named in -m."""
+    expression = config.option.markexpr or ""
+    for item in items:
+        for marker, reason in OPT_IN.items():
+            if item.get_closest_marker(marker) and marker not in expression:
+                item.add_marker(pytest.mark.skip(reason=reason))

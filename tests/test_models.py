@@ -86,12 +86,26 @@ def test_corrupted_safetensors_is_refused(checkpoint):
     assert_one_line(error, "could not load the weights", "re-copy model.safetensors")
 
 
+@pytest.mark.parametrize("bf16_rate, expected", [(900.0, "bfloat16"), (100.0, "float32"), (50.0, "float32")])
+def test_dtype_auto_follows_the_measured_matmul_rates(tmp_path, monkeypatch, bf16_rate, expected):
+    from harness import hardware
+
+    rates = {"float32": 100.0, "bfloat16": bf16_rate}
+    calls = []
+    monkeypatch.setenv("CHRONOS_CLAIMS_CACHE", str(tmp_path))
+    monkeypatch.setattr(hardware, "matmul_gflops", lambda dtype, *a, **k: calls.append(dtype) or rates[dtype])
+    assert resolve_dtype("auto", "cpu") == expected
+    assert resolve_dtype("auto", "cpu") == expected
+    assert calls == ["float32", "bfloat16"], "measured once, then read from the cache"
+    cached = json.loads((tmp_path / "hardware.json").read_text())
+    assert list(cached.values())[0]["fast"] == (expected == "bfloat16")
+
+
 def test_device_and_dtype_resolution(monkeypatch):
     import torch
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_device("auto") == "cpu"
-    assert resolve_dtype("auto", "cpu") == "float32"
     assert resolve_dtype("auto", "cuda") == "bfloat16"
     assert resolve_dtype("bf16", "cpu") == "bfloat16"
     with pytest.raises(ModelLoadError, match="no usable CUDA GPU"):
