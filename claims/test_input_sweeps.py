@@ -22,7 +22,7 @@ def sweep(chronos, claims_session, claim) -> list[dict]:
     base = RRTSettings(batch_size=p["batch_size"], seed=p["seed"], token_range=tuple(p["token_range"]),
                        confidence=p["confidence"], n_resamples=p["n_resamples"])
     return grid_counts(claims_session.measure_for(chronos), base, p["sequence_length_grid"], p["repetitions_grid"],
-                       p["threshold"], p["chance_multiple"], chronos.name)
+                       p["threshold"], p["chance_multiple"], chronos.name, max_encoder_length=chronos.context_length + 1)
 
 
 def decide_trend(chronos, claims_session, evidence, claim, axis: str, alternative: str):
@@ -43,6 +43,7 @@ def decide_trend(chronos, claims_session, evidence, claim, axis: str, alternativ
                      "batch_size": p["batch_size"], "token_range": p["token_range"], "threshold": p["threshold"],
                      "chance_multiple": p["chance_multiple"], "sequence_length_grid": p["sequence_length_grid"],
                      "repetitions_grid": p["repetitions_grid"], "confidence": p["confidence"],
+                     "cells_beyond_context": len(p["sequence_length_grid"]) * len(p["repetitions_grid"]) - len(cells),
                      "chance_level": "1/T per cell (grid[].chance_level)"},
     )
     direction = "rise" if alternative == "greater" else "fall"

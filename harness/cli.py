@@ -114,6 +114,32 @@ def bench(args) -> int:
     return 0
 
 
+def zoo(args) -> int:
+    import json
+
+    from harness.zoo import ZOO_DIR, card, evaluate, train
+
+    sizes = args.size or list(train.SIZES)
+    for size in sizes:
+        out = Path(args.out) if args.out and len(sizes) == 1 else ZOO_DIR / train.model_dir_name(size)
+        if args.action == "train":
+            log = train.train(size, out, steps=args.steps,
+                              progress=lambda point: print(json.dumps(point), flush=True))
+            print(f"wrote {out}: held-out loss {log['held_out_loss']} after {log['recipe']['steps']} steps in {log['training_seconds'] / 60:.1f} min")
+        elif args.action == "evaluate":
+            result = evaluate.evaluate(out)
+            forecast = result["forecast"]["all"]
+            print(f"{out.name}: held-out loss {result['held_out_loss']}; MASE {forecast['model_mase']} vs seasonal naive "
+                  f"{forecast['seasonal_naive_mase']}; RRT heads: {len(result['rrt']['current_heads'])} current, {len(result['rrt']['right_heads'])} right")
+        else:
+            log, evaluation = evaluate.read(out, "training_log.json"), evaluate.read(out, "evaluation.json")
+            if log is None or evaluation is None:
+                raise HarnessError(f"{out} lacks training_log.json or evaluation.json; run `harness zoo train` and `harness zoo evaluate` first")
+            report = json.loads(Path(args.claims_report).read_text()) if args.claims_report else None
+            print(f"wrote {card.write_card(out, log, evaluation, report, args.claims_report)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description="Interpretability claims about Chronos-T5 models.", epilog=EPILOG)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -159,6 +185,14 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--memory", action="store_true", help="also measure each path's peak memory in a fresh process")
     b.add_argument("--json", metavar="OUT", help="write every measurement as JSON")
     b.set_defaults(run=bench)
+
+    z = commands.add_parser("zoo", help="train, evaluate and describe the miniature Chronos-T5 zoo shipped in harness/zoo/models")
+    z.add_argument("action", choices=["train", "evaluate", "card"])
+    z.add_argument("--size", action="append", choices=["nano", "micro", "milli"], help="repeatable; default: every size")
+    z.add_argument("--out", metavar="DIR", help="with one --size: write there instead of harness/zoo/models/chronos-zoo-SIZE")
+    z.add_argument("--steps", type=int, default=None, help="train: override the recipe's step count (the schedule follows it)")
+    z.add_argument("--claims-report", metavar="REPORT", help="card: the report.json of `pytest claims/` on the zoo")
+    z.set_defaults(run=zoo)
     return parser
 
 

@@ -13,6 +13,7 @@ from harness.errors import ModelLoadError
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 PLANTED_PREFIX = "planted:"
+ZOO_PREFIX = "zoo:"
 
 
 def hf_hub_cache() -> Path:
@@ -37,6 +38,15 @@ def _cached_snapshot(repo_id: str) -> Path | None:
 
 def resolve_checkpoint(spec: str) -> Path:
     """Turn a --model value into a checked checkpoint directory (no torch needed)."""
+    if spec.startswith(ZOO_PREFIX):
+        from harness.zoo import ZOO_DIR
+
+        path = ZOO_DIR / f"chronos-zoo-{spec[len(ZOO_PREFIX):]}"
+        if not path.is_dir():
+            shipped = sorted(p.name.removeprefix("chronos-zoo-") for p in ZOO_DIR.glob("chronos-zoo-*"))
+            raise ModelLoadError(f"no zoo model '{spec}'; the shipped ones are {', '.join(f'zoo:{n}' for n in shipped) or 'none'}")
+        check_checkpoint_dir(path)
+        return path
     path = Path(spec).expanduser()
     if not path.exists():
         if HUB_ID.match(spec) and not spec.startswith((".", "/")):
@@ -180,7 +190,7 @@ class LoadedModel:
 
 
 def model_name(spec: str, path: Path) -> str:
-    if spec.startswith(PLANTED_PREFIX) or HUB_ID.match(spec) and not Path(spec).exists():
+    if spec.startswith((PLANTED_PREFIX, ZOO_PREFIX)) or HUB_ID.match(spec) and not Path(spec).exists():
         return spec
     return path.name
 

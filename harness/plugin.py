@@ -20,7 +20,14 @@ from hypothesis import HealthCheck, settings
 
 from harness.errors import HarnessError
 
-DEFAULT_MODELS = ("planted:reference",)
+FALLBACK_MODELS = ("planted:reference",)
+
+
+def default_models() -> list[str]:
+    """The shipped zoo, every size (so the cross-model claims have something to compare); planted:reference without it."""
+    from harness.zoo import shipped
+
+    return shipped() or list(FALLBACK_MODELS)
 RECORD_PROPERTY = "chronos_claims_record"
 HYPOTHESIS_PROFILES = {
     # CI: few examples, reproducible, no deadline (a forward pass has no fixed duration)
@@ -37,7 +44,7 @@ def pytest_addoption(parser):
     group = parser.getgroup("chronos-claims", "Chronos interpretability claims")
     group.addoption("--model", action="append", default=[], metavar="MODEL",
                     help="checkpoint directory, hub id in the local HF cache, or planted:NAME; repeatable "
-                         f"(default: {', '.join(DEFAULT_MODELS)})")
+                         "(default: the shipped zoo, zoo:nano zoo:micro zoo:milli)")
     group.addoption("--device", default="auto", metavar="DEVICE", help="auto, cpu or cuda[:N] (default: auto = cuda if available)")
     group.addoption("--dtype", default="auto", metavar="DTYPE", help="auto, float32 or bfloat16 (default: auto = bfloat16 on cuda, float32 on cpu)")
     group.addoption("--reports-dir", default="reports", metavar="DIR", help="where claim runs write their reports (default: reports)")
@@ -134,11 +141,11 @@ class ClaimsSession:
     def from_config(cls, config) -> "ClaimsSession":
         from harness.models import PLANTED_PREFIX, resolve_checkpoint, resolve_device, resolve_dtype
 
-        specs = config.getoption("model") or list(DEFAULT_MODELS)
+        specs = config.getoption("model") or default_models()
         if len(set(specs)) != len(specs):
             raise HarnessError(f"--model lists the same model twice ({', '.join(specs)}); give each model once")
         for spec in specs:
-            if not spec.startswith(PLANTED_PREFIX):
+            if not spec.startswith(PLANTED_PREFIX):  # zoo:, directories and hub ids
                 resolve_checkpoint(spec)  # fail at start-up, in one line, rather than in every test
         device = resolve_device(config.getoption("device"))
         dtype = resolve_dtype(config.getoption("dtype"), device)

@@ -45,9 +45,13 @@ def per_seed_counts(measure: Measure, base: RRTSettings, seeds: int, threshold: 
     return cells
 
 
-def grid_counts(measure: Measure, base: RRTSettings, sequence_lengths, repetitions, threshold: float, chance_multiple: float, label: str) -> list[dict]:
-    """One cell per (sequence_length, repetitions), with the chance level and the strongest head beside the counts."""
-    grid = [(length, reps) for length in sequence_lengths for reps in repetitions]
+def grid_counts(measure: Measure, base: RRTSettings, sequence_lengths, repetitions, threshold: float, chance_multiple: float, label: str,
+                max_encoder_length: int | None = None) -> list[dict]:
+    """One cell per (sequence_length, repetitions), with the chance level and the strongest head beside the counts.
+
+    Cells whose input (length x repetitions + 2 tokens) exceeds ``max_encoder_length`` are left out."""
+    grid = [(length, reps) for length in sequence_lengths for reps in repetitions
+            if max_encoder_length is None or length * reps + 2 <= max_encoder_length]
     cells = []
     for length, reps in progress(grid, f"{label}: sl x rf grid", len(grid)):
         mosaic = measure(replace(base, sequence_length=length, repetitions=reps))

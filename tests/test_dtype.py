@@ -18,3 +18,22 @@ def test_bfloat16_scores_agree_with_float32(planted_dirs, load, layout):
         assert difference <= BF16_SCORE_TOLERANCE, (kind, difference)
     assert exact.classify(0.3) == fast.classify(0.3)
     assert fast.model["dtype"] == "bfloat16"
+
+
+def test_embedded_default_gives_the_same_verdicts_in_bfloat16_and_float32(tmp_path):
+    """The whole `pytest claims/` on the default model(s), once per dtype: same outcome for every claim,
+    and head scores within BF16_SCORE_TOLERANCE wherever a mosaic was recorded."""
+    from claims_run import outcomes, run_claims
+
+    runs = {dtype: run_claims(tmp_path / dtype, "--dtype", dtype) for dtype in ("float32", "bfloat16")}
+    reports = {dtype: report for dtype, (result, report) in runs.items()}
+    for dtype, (result, report) in runs.items():
+        assert report is not None and report["run"]["dtype"] == dtype, result.stdout + result.stderr
+    assert outcomes(reports["float32"]) == outcomes(reports["bfloat16"])
+    mosaics = {dtype: {(r["claim_id"], r["model"]): r["statistics"]["mosaic"] for r in report["claims"] if "mosaic" in r["statistics"]}
+               for dtype, report in reports.items()}
+    assert mosaics["float32"] and mosaics["float32"].keys() == mosaics["bfloat16"].keys()
+    for key, exact in mosaics["float32"].items():
+        for kind in ("current", "right"):
+            difference = np.abs(np.array(exact[kind]["mean"]) - np.array(mosaics["bfloat16"][key][kind]["mean"])).max()
+            assert difference <= BF16_SCORE_TOLERANCE, (key, kind, difference)

@@ -18,7 +18,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 def default_run(tmp_path_factory):
     """The default model through the claims that feed every figure (mosaic, counts, positions, grid, spectra)."""
     root = tmp_path_factory.mktemp("html")
-    result, report = run_claims(root, "-k", "rrt_induction and not across or longer_sequences or smallest_gap")
+    result, report = run_claims(root, "--model", "planted:reference", "-k", "rrt_induction and not across or longer_sequences or smallest_gap")
     assert report is not None, result.stdout + result.stderr
     return report, (root / "reports" / "latest").resolve()
 

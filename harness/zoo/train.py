@@ -1,0 +1,176 @@
+"""Train a miniature Chronos-T5 from random init with the Chronos objective on in-code synthetic series.
+
+Objective as in Chronos: mean-scale the context, tokenize with the chronos tokenizer (uniform bins over
+[-15, 15]), append EOS; cross-entropy on the next prediction_length tokens plus EOS; AdamW.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from harness.zoo.data import MIX, SeriesSource
+
+CONTEXT_LENGTH = 64
+PREDICTION_LENGTH = 16
+MIN_CONTEXT = 12  # shorter contexts are left-padded with NaN, as real series of varying length are
+HELD_OUT_SEED = 10_000
+HELD_OUT_SERIES = 512
+
+
+@dataclass(frozen=True)
+class Recipe:
+    d_model: int
+    d_ff: int
+    layers: int
+    heads: int
+    d_kv: int
+    steps: int
+    learning_rate: float
+    batch_size: int = 64
+    warmup: float = 0.05
+    weight_decay: float = 0.01
+    clip: float = 1.0
+    dropout: float = 0.0
+    bf16_autocast: bool = False  # mixed precision: bf16 matmuls, float32 weights and optimizer state
+    seed: int = 0
+
+
+SIZES = {
+    "nano": Recipe(d_model=64, d_ff=256, layers=2, heads=4, d_kv=16, steps=12_000, learning_rate=3e-3),
+    "micro": Recipe(d_model=128, d_ff=512, layers=3, heads=4, d_kv=32, steps=3_000, learning_rate=2e-3, bf16_autocast=True),
+    "milli": Recipe(d_model=256, d_ff=1024, layers=4, heads=4, d_kv=64, steps=1_500, learning_rate=1.5e-3, bf16_autocast=True),
+}
+
+
+def model_dir_name(size: str) -> str:
+    return f"chronos-zoo-{size}"
+
+
+def tokenizer():
+    from chronos import ChronosConfig
+
+    from harness.architectures import CHRONOS_CONFIG
+
+    return ChronosConfig(**{**CHRONOS_CONFIG, "context_length": CONTEXT_LENGTH, "prediction_length": PREDICTION_LENGTH}).create_tokenizer()
+
+
+def encode(tok, values: np.ndarray, context_lengths: np.ndarray):
+    """Token tensors for one batch: NaN-padded contexts of the given lengths and their forecast windows."""
+    import torch
+
+    context = torch.as_tensor(values[:, :CONTEXT_LENGTH], dtype=torch.float32).clone()
+    for row, kept in enumerate(context_lengths):
+        context[row, : CONTEXT_LENGTH - int(kept)] = float("nan")
+    input_ids, attention_mask, scale = tok.context_input_transform(context)
+    labels, labels_mask = tok.label_input_transform(torch.as_tensor(values[:, CONTEXT_LENGTH:], dtype=torch.float32), scale)
+    labels[~labels_mask] = -100
+    return input_ids, attention_mask, labels
+
+
+def held_out_set():
+    """Fixed held-out series: their own seed, so the training stream never draws them."""
+    return SeriesSource(CONTEXT_LENGTH + PREDICTION_LENGTH, HELD_OUT_SEED).batch(HELD_OUT_SERIES)
+
+
+def held_out_loss(model, tok, values) -> float:
+    import torch
+
+    model.eval()
+    losses = []
+    with torch.no_grad():
+        for start in range(0, len(values), 128):
+            chunk = values[start : start + 128]
+            input_ids, attention_mask, labels = encode(tok, chunk, np.full(len(chunk), CONTEXT_LENGTH))
+            losses.append(float(model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss) * len(chunk))
+    model.train()
+    return sum(losses) / len(values)
+
+
+def build_model(recipe: Recipe):
+    import torch
+    from transformers import T5ForConditionalGeneration
+
+    from harness.architectures import t5_config
+
+    torch.manual_seed(recipe.seed)
+    config = t5_config(recipe.d_model, recipe.d_ff, recipe.layers, recipe.heads, recipe.d_kv, dropout=recipe.dropout,
+                       context_length=CONTEXT_LENGTH, prediction_length=PREDICTION_LENGTH)
+    return T5ForConditionalGeneration(config)
+
+
+def train(size: str, out: Path, *, steps: int | None = None, log_every: int = 100, eval_every: int = 1000, progress=None) -> dict:
+    """Train one zoo size and write its checkpoint directory (with training_log.json) atomically at ``out``."""
+    import torch
+
+    from harness.architectures import save_checkpoint
+
+    recipe = SIZES[size]
+    if steps is not None:
+        recipe = Recipe(**{**asdict(recipe), "steps": steps})
+    model = build_model(recipe)
+    model.train()
+    tok = tokenizer()
+    source = SeriesSource(CONTEXT_LENGTH + PREDICTION_LENGTH, recipe.seed)
+    length_rng = np.random.default_rng([recipe.seed, 2])
+    held_out_values, _, _ = held_out_set()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate, weight_decay=recipe.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.learning_rate, total_steps=recipe.steps,
+                                                   pct_start=recipe.warmup, anneal_strategy="cos")
+    curve, recent, started = [], [], time.perf_counter()
+    for step in range(1, recipe.steps + 1):
+        values, _, _ = source.batch(recipe.batch_size)
+        input_ids, attention_mask, labels = encode(tok, values, length_rng.integers(MIN_CONTEXT, CONTEXT_LENGTH + 1, recipe.batch_size))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16_autocast):
+            loss = model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.clip)
+        optimizer.step()
+        schedule.step()
+        recent = (recent + [loss.item()])[-log_every:]
+        if step % log_every == 0 or step == recipe.steps:
+            point = {"step": step, "train_loss": round(float(np.mean(recent)), 4), "seconds": round(time.perf_counter() - started, 1)}
+            if step % eval_every == 0 or step == recipe.steps:
+                point["held_out_loss"] = round(held_out_loss(model, tok, held_out_values), 4)
+            curve.append(point)
+            if progress:
+                progress(point)
+    seconds = time.perf_counter() - started
+    log = {
+        "size": size,
+        "recipe": asdict(recipe),
+        "context_length": CONTEXT_LENGTH,
+        "prediction_length": PREDICTION_LENGTH,
+        "min_context": MIN_CONTEXT,
+        "data_mix": MIX,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "final_train_loss": curve[-1]["train_loss"],
+        "held_out_loss": curve[-1]["held_out_loss"],
+        "held_out": {"seed": HELD_OUT_SEED, "series": HELD_OUT_SERIES, "context": CONTEXT_LENGTH},
+        "training_seconds": round(seconds, 1),
+        "hardware": f"{platform.machine()}, {torch.get_num_threads()} torch threads, {platform.processor() or 'cpu'}",
+        "torch": torch.__version__,
+        "curve": curve,
+    }
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        model.eval()
+        save_checkpoint(model, staging)
+        (staging / "training_log.json").write_text(json.dumps(log, indent=2) + "\n")
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return log

@@ -1,0 +1,80 @@
+"""The zoo: in-code training data, the Chronos training objective, the shipped checkpoints and their cards."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from harness.zoo import ZOO_DIR, shipped
+from harness.zoo.data import MIX, SeriesSource, kernel_synth
+from harness.zoo.evaluate import mase, seasonal_naive
+from harness.zoo.train import CONTEXT_LENGTH, PREDICTION_LENGTH, SIZES, train
+
+SHIPPED = [ZOO_DIR / f"chronos-zoo-{spec.removeprefix('zoo:')}" for spec in shipped()]
+
+
+def test_series_are_reproducible_finite_and_mixed():
+    first = SeriesSource(CONTEXT_LENGTH + PREDICTION_LENGTH, seed=3, kernel_pool_size=8)
+    second = SeriesSource(CONTEXT_LENGTH + PREDICTION_LENGTH, seed=3, kernel_pool_size=8)
+    values, seasons, families = first.batch(400)
+    np.testing.assert_array_equal(values, second.batch(400)[0])
+    assert np.isfinite(values).all() and values.shape == (400, CONTEXT_LENGTH + PREDICTION_LENGTH)
+    for family, share in MIX.items():
+        assert abs(families.count(family) / 400 - share) < 0.08, family
+    motif_rows = [i for i, f in enumerate(families) if f == "motif"]
+    for i in motif_rows[:20]:  # the forecast window continues the motif
+        np.testing.assert_array_equal(values[i, seasons[i]:], values[i, :-seasons[i]])
+
+
+def test_kernel_synth_periodic_kernel_gives_its_period():
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        series, period = kernel_synth(rng, max_kernels=1)
+        assert series.shape == (1024,) and np.isfinite(series).all()
+        assert period == 1 or period in (24, 48, 96, 168, 336, 672, 7, 14, 30, 60, 365, 730, 4, 26, 52, 6, 12, 40, 10)
+
+
+def test_seasonal_naive_and_mase():
+    context = np.array([1.0, 2.0, 3.0, 1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(seasonal_naive(context, 3, 5), [1, 2, 3, 1, 2])
+    np.testing.assert_array_equal(seasonal_naive(context, 1, 2), [3, 3])
+    assert mase(np.array([1.0, 2.0]), np.array([1.0, 2.0]), context) == 0.0
+    assert mase(np.array([2.0]), np.array([1.0]), context) == pytest.approx(1 / np.mean(np.abs(np.diff(context))))
+    assert np.isnan(mase(np.array([1.0]), np.array([1.0]), np.ones(5)))
+
+
+def test_a_few_training_steps_lower_the_loss_and_write_a_loadable_checkpoint(tmp_path):
+    from chronos import ChronosPipeline
+
+    from harness.models import load_model
+
+    log = train("nano", tmp_path / "nano", steps=60, log_every=20, eval_every=60)
+    losses = [point["train_loss"] for point in log["curve"]]
+    assert losses[-1] < losses[0] - 0.5, losses
+    assert {p.name for p in (tmp_path / "nano").iterdir()} >= {"config.json", "model.safetensors", "generation_config.json", "training_log.json"}
+    pipeline = ChronosPipeline.from_pretrained(str(tmp_path / "nano"), device_map="cpu")
+    assert pipeline.predict(torch.sin(torch.arange(40.0)), prediction_length=PREDICTION_LENGTH, num_samples=2).shape == (1, 2, PREDICTION_LENGTH)
+    assert load_model(str(tmp_path / "nano"), "cpu", "float32").context_length == CONTEXT_LENGTH
+
+
+@pytest.mark.skipif(not SHIPPED, reason="no zoo model is shipped")
+@pytest.mark.parametrize("model_dir", SHIPPED, ids=lambda p: p.name)
+def test_shipped_models_carry_their_card_and_measurements(model_dir):
+    log = json.loads((model_dir / "training_log.json").read_text())
+    evaluation = json.loads((model_dir / "evaluation.json").read_text())
+    card = (model_dir / "README.md").read_text()
+    assert log["recipe"]["steps"] == SIZES[log["size"]].steps, "the shipped weights come from the recipe in harness/zoo/train.py"
+    for number in (f"{log['parameters']:,}", str(log["final_train_loss"]), str(evaluation["held_out_loss"]),
+                   str(evaluation["forecast"]["all"]["model_mase"]), str(evaluation["forecast"]["all"]["seasonal_naive_mase"])):
+        assert number in card
+    assert "## Claims" in card and "Recipes tried before" in card
+    assert f"current-token heads: **{len(evaluation['rrt']['current_heads'])}**" in card
+
+
+@pytest.mark.slow
+def test_training_reproduces_the_shipped_nano_held_out_loss(tmp_path):
+    """From scratch, the smallest size's recipe lands within 3% of the shipped held-out loss (about 15-25 min on 2 cores)."""
+    shipped_log = json.loads((ZOO_DIR / "chronos-zoo-nano" / "training_log.json").read_text())
+    log = train("nano", tmp_path / "nano")
+    assert log["held_out_loss"] == pytest.approx(shipped_log["held_out_loss"], rel=0.03)
