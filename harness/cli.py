@@ -94,12 +94,11 @@ def compare(args) -> int:
 
 
 def bench(args) -> int:
-    import torch
-
     from harness import atomic
     from harness import bench as benchmarking
+    from harness.models import resolve_device
 
-    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else "cpu" if args.device == "auto" else args.device
+    device = resolve_device(args.device)
     rows, peaks = [], {}
     for size in args.sizes:
         for input_name in args.inputs:
@@ -117,11 +116,11 @@ def bench(args) -> int:
 def zoo(args) -> int:
     import json
 
-    from harness.zoo import ZOO_DIR, card, evaluate, train
+    from harness.zoo import card, evaluate, model_dir, train
 
     sizes = args.size or list(train.SIZES)
     for size in sizes:
-        out = Path(args.out) if args.out and len(sizes) == 1 else ZOO_DIR / train.model_dir_name(size)
+        out = Path(args.out) if args.out and len(sizes) == 1 else model_dir(size)
         if args.action == "train":
             log = train.train(size, out, steps=args.steps,
                               progress=lambda point: print(json.dumps(point), flush=True))

@@ -39,12 +39,11 @@ def _cached_snapshot(repo_id: str) -> Path | None:
 def resolve_checkpoint(spec: str) -> Path:
     """Turn a --model value into a checked checkpoint directory (no torch needed)."""
     if spec.startswith(ZOO_PREFIX):
-        from harness.zoo import ZOO_DIR
+        from harness.zoo import model_dir, shipped
 
-        path = ZOO_DIR / f"chronos-zoo-{spec[len(ZOO_PREFIX):]}"
+        path = model_dir(spec[len(ZOO_PREFIX):])
         if not path.is_dir():
-            shipped = sorted(p.name.removeprefix("chronos-zoo-") for p in ZOO_DIR.glob("chronos-zoo-*"))
-            raise ModelLoadError(f"no zoo model '{spec}'; the shipped ones are {', '.join(f'zoo:{n}' for n in shipped) or 'none'}")
+            raise ModelLoadError(f"no zoo model '{spec}'; the shipped ones are {', '.join(shipped()) or 'none'}")
         check_checkpoint_dir(path)
         return path
     path = Path(spec).expanduser()

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from harness.zoo import ZOO_DIR, shipped
+from harness.zoo import model_dir, shipped
 from harness.zoo.data import MIX, SeriesSource, kernel_synth
 from harness.zoo.evaluate import mase, seasonal_naive
 from harness.zoo.train import CONTEXT_LENGTH, PREDICTION_LENGTH, SIZES, train
 
-SHIPPED = [ZOO_DIR / f"chronos-zoo-{spec.removeprefix('zoo:')}" for spec in shipped()]
+SHIPPED = [model_dir(spec.removeprefix("zoo:")) for spec in shipped()]
 
 
 def test_series_are_reproducible_finite_and_mixed():
@@ -75,6 +75,6 @@ def test_shipped_models_carry_their_card_and_measurements(model_dir):
 @pytest.mark.slow
 def test_training_reproduces_the_shipped_nano_held_out_loss(tmp_path):
     """From scratch, the smallest size's recipe lands within 3% of the shipped held-out loss (about 15-25 min on 2 cores)."""
-    shipped_log = json.loads((ZOO_DIR / "chronos-zoo-nano" / "training_log.json").read_text())
+    shipped_log = json.loads((model_dir("nano") / "training_log.json").read_text())
     log = train("nano", tmp_path / "nano")
     assert log["held_out_loss"] == pytest.approx(shipped_log["held_out_loss"], rel=0.03)

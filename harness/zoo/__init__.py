@@ -6,6 +6,10 @@ ZOO_DIR = Path(__file__).with_name("models")
 SIZE_ORDER = ("nano", "micro", "milli")
 
 
+def model_dir(size: str) -> Path:
+    return ZOO_DIR / f"chronos-zoo-{size}"
+
+
 def shipped() -> list[str]:
     """`zoo:SIZE` specs of the shipped models, smallest first."""
-    return [f"zoo:{size}" for size in SIZE_ORDER if (ZOO_DIR / f"chronos-zoo-{size}" / "model.safetensors").is_file()]
+    return [f"zoo:{size}" for size in SIZE_ORDER if (model_dir(size) / "model.safetensors").is_file()]

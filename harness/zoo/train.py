@@ -50,10 +50,6 @@ SIZES = {
 }
 
 
-def model_dir_name(size: str) -> str:
-    return f"chronos-zoo-{size}"
-
-
 def tokenizer():
     from chronos import ChronosConfig
 
