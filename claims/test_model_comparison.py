@@ -33,7 +33,7 @@ def size_table(claims_session, models, claim) -> list[dict]:
 
 def needs_two_models(models, claim):
     if len(models) < 2:
-        pytest.skip(f"{claim.id} compares models; run with two or more --model options (got {len(models)})")
+        pytest.skip(f"{claim.id} compares chronos-t5 models; run with two or more chronos-t5 --model options (got {len(models)})")
 
 
 def measurement(claims_session, models, claim) -> dict:

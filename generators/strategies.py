@@ -90,3 +90,23 @@ def multisines(frequency_count: tuple[int, int] = (2, 5), steps_range: tuple[int
     if int(steps_range[0] / t1 / 4) < frequency_count[0]:
         raise ValueError(f"{steps_range[0]} samples over {t1} s leave fewer than {frequency_count[0]} frequencies below a quarter of the sampling rate; use more steps")
     return _multisines(frequency_count, steps_range, t1)
+
+
+def repeated_token_inputs(vocab_size: int, sequence_lengths: tuple[int, int] = (2, 30), batch_size: int = 8, bos: int | None = 0):
+    """Repeated random tokens for a decoder-only model; shrinks towards the shortest sequence and seed 0."""
+    from generators.tokens import repeated_tokens
+
+    _check_interval("sequence_lengths", sequence_lengths, 2)
+    return st.builds(lambda length, seed: repeated_tokens(batch_size, length, vocab_size, bos=bos, seed=seed),
+                     st.integers(*sequence_lengths), st.integers(0, 2**32 - 1))
+
+
+def triplet_inputs(vocab_size: int, pattern_lengths: tuple[int, int] = (2, 6), gap_lengths: tuple[int, int] = (0, 4),
+                   batch_size: int = 8, bos: int | None = 0):
+    """Triplet sequences ``[A] X.. [B] gap [C] X.. [D] gap [A] X..``; shrinks towards [A][B] with no gap and seed 0."""
+    from generators.tokens import triplets
+
+    _check_interval("pattern_lengths", pattern_lengths, 2)
+    _check_interval("gap_lengths", gap_lengths, 0)
+    return st.builds(lambda length, gap, seed: triplets(batch_size, length, vocab_size, gap_length=gap, bos=bos, seed=seed),
+                     st.integers(*pattern_lengths), st.integers(*gap_lengths), st.integers(0, 2**32 - 1))

@@ -1,4 +1,5 @@
-"""Decoder cross-attention probabilities out of a transformers T5 model.
+"""Attention probabilities out of transformers models: the decoder cross-attention of a Chronos-T5, and the
+self-attention, final logits and per-head outputs of a decoder-only causal LM.
 
 This is the only module that knows transformers internals. transformers 5.x runs T5 with sdpa and then
 returns no attention weights, silently. Instead of switching the whole model to eager attention, the
@@ -21,6 +22,7 @@ from harness.errors import CaptureError
 
 IMPLEMENTATION = "chronos_claims_capture"
 ROW_SUM_TOLERANCE = 1e-3
+LOW_PRECISION_ROW_SUM_TOLERANCE = 2e-2
 
 # cross-attention module -> decoder layer index
 _CROSS_ATTENTION_LAYER: "weakref.WeakKeyDictionary[torch.nn.Module, int]" = weakref.WeakKeyDictionary()
@@ -88,15 +90,15 @@ def _to_device(model, array) -> torch.Tensor:
     return torch.as_tensor(array, dtype=torch.long, device=model.device)
 
 
-def check_probabilities(rows: torch.Tensor, tolerance: float = ROW_SUM_TOLERANCE) -> None:
+def check_probabilities(rows: torch.Tensor, tolerance: float = ROW_SUM_TOLERANCE, what: str = "cross-attention") -> None:
     """Attention rows must be probability distributions; anything else means the capture is wrong."""
     if rows.numel() == 0:
-        raise CaptureError("cross-attention came back empty; the model did not run the capturing attention function")
+        raise CaptureError(f"{what} came back empty; the model did not run the capturing attention function")
     if not torch.isfinite(rows).all():
-        raise CaptureError("cross-attention holds NaN or inf; check the checkpoint's weights and the --dtype")
+        raise CaptureError(f"{what} holds NaN or inf; check the checkpoint's weights and the --dtype")
     deviation = (rows.sum(dim=-1) - 1).abs().max().item()
     if deviation > tolerance:
-        raise CaptureError(f"cross-attention rows sum to 1 +/- {deviation:.2e}, beyond {tolerance:.0e}; the capture or the checkpoint is broken")
+        raise CaptureError(f"{what} rows sum to 1 +/- {deviation:.2e}, beyond {tolerance:.0e}; the capture or the checkpoint is broken")
 
 
 @torch.inference_mode()
@@ -162,3 +164,102 @@ def eager_cross_attention(model, encoder_ids, decoder_ids, attention_mask=None) 
     if not output.cross_attentions:
         raise CaptureError("eager attention returned no cross-attentions; this transformers version changed its T5 outputs")
     return torch.stack(output.cross_attentions, dim=1).float().cpu()
+
+
+# ---- decoder-only causal LMs: self-attention per layer and head, logits, and per-head outputs ----
+
+_OUTPUT_PROJECTIONS = ("c_proj", "o_proj", "dense", "out_proj")  # GPT-2, Llama/Mistral/Qwen, GPT-NeoX, OPT
+
+
+def decoder_blocks(model) -> list[torch.nn.Module]:
+    base = model.base_model
+    for name in ("h", "layers", "blocks"):
+        blocks = getattr(base, name, None)
+        if isinstance(blocks, torch.nn.ModuleList):
+            return list(blocks)
+    raise CaptureError(f"{type(model).__name__} has no list of decoder blocks (.h or .layers); this causal LM architecture is not supported")
+
+
+def head_output_projections(model) -> list[torch.nn.Module]:
+    """Per layer, the linear map whose input is the heads' concatenated outputs (batch, positions, heads x head_dim)."""
+    projections = []
+    for layer, block in enumerate(decoder_blocks(model)):
+        attention = next((getattr(block, name) for name in ("attn", "self_attn", "attention") if hasattr(block, name)), None)
+        projection = next((getattr(attention, name) for name in _OUTPUT_PROJECTIONS if hasattr(attention, name)), None)
+        if projection is None:
+            raise CaptureError(f"layer {layer} of {type(model).__name__} has no attention output projection ({', '.join(_OUTPUT_PROJECTIONS)})")
+        projections.append(projection)
+    return projections
+
+
+def check_causal_lm(model) -> None:
+    """Causal LMs run eager attention so that they return attention weights; refuse anything else loudly."""
+    if model.config._attn_implementation != "eager":
+        raise CaptureError(f"the model runs {model.config._attn_implementation!r} attention, which returns no attention weights; load it with harness.models.load_model")
+    head_output_projections(model)
+
+
+@torch.inference_mode()
+def self_attention(model, input_ids, chunk_size: int | None = None) -> torch.Tensor:
+    """Self-attention probabilities, float32 on cpu: (batch, layers, heads, positions, positions)."""
+    check_causal_lm(model)
+    input_ids = _to_device(model, input_ids)
+    if input_ids.shape[0] == 0:
+        raise CaptureError("the batch is empty; give at least one sequence")
+    chunk_size = chunk_size or input_ids.shape[0]
+    chunks = []
+    for start in range(0, input_ids.shape[0], chunk_size):
+        output = model(input_ids=input_ids[start : start + chunk_size], output_attentions=True, use_cache=False)
+        if not output.attentions or any(a is None for a in output.attentions):
+            raise CaptureError("the model returned no attention weights; it must run eager attention (load it with harness.models.load_model)")
+        chunks.append(torch.stack(output.attentions, dim=1).float().cpu())
+    rows = torch.cat(chunks)
+    # eager attention returns probabilities in the model's dtype: bf16 rounds each to 8 bits, so rows sum to 1 less exactly
+    check_probabilities(rows, ROW_SUM_TOLERANCE if model.dtype == torch.float32 else LOW_PRECISION_ROW_SUM_TOLERANCE, "self-attention")
+    return rows
+
+
+@torch.inference_mode()
+def final_logits(model, input_ids, *, patch: dict[tuple[int, int], torch.Tensor] | None = None, record_heads: bool = False):
+    """Logits at the last position, float32 on cpu: (batch, vocab).
+
+    ``patch`` maps (layer, head) to that head's output (batch, positions, head_dim) to use instead of the one
+    computed; with ``record_heads`` the heads' own outputs come back too, as {(layer, head): tensor}.
+    """
+    input_ids = _to_device(model, input_ids)
+    heads = model.config.num_attention_heads
+    recorded: dict[tuple[int, int], torch.Tensor] = {}
+    hooks = []
+
+    def hook_for(layer):
+        def replace_heads(module, args):
+            merged = args[0]
+            split = merged.view(*merged.shape[:-1], heads, merged.shape[-1] // heads)
+            if record_heads:
+                for head in range(heads):
+                    recorded[(layer, head)] = split[..., head, :].clone()
+            if patch:
+                split = split.clone()
+                for (patch_layer, head), value in patch.items():
+                    if patch_layer == layer:
+                        split[..., head, :] = value.to(split.device, split.dtype)
+                return (split.reshape(merged.shape), *args[1:])
+            return None
+
+        return replace_heads
+
+    try:
+        for layer, projection in enumerate(head_output_projections(model)):
+            hooks.append(projection.register_forward_pre_hook(hook_for(layer)))
+        logits = model(input_ids=input_ids, use_cache=False, logits_to_keep=1).logits[:, -1].float().cpu()
+    finally:
+        for hook in hooks:
+            hook.remove()
+    if not torch.isfinite(logits).all():
+        raise CaptureError("the logits hold NaN or inf; check the checkpoint's weights and the --dtype")
+    return (logits, recorded) if record_heads else logits
+
+
+def unembedding(model) -> torch.Tensor:
+    """The output embedding matrix (vocab, d_model), float32 on cpu."""
+    return model.get_output_embeddings().weight.detach().float().cpu()

@@ -116,11 +116,24 @@ def bench(args) -> int:
 def zoo(args) -> int:
     import json
 
-    from harness.zoo import card, evaluate, model_dir, train
+    from harness.zoo import LANGUAGE_MODELS, card, evaluate, lm_train, model_dir, train
 
-    sizes = args.size or list(train.SIZES)
+    sizes = args.size or list(train.SIZES) + ([] if args.action == "evaluate" else list(LANGUAGE_MODELS))
     for size in sizes:
         out = Path(args.out) if args.out and len(sizes) == 1 else model_dir(size)
+        if size in LANGUAGE_MODELS:
+            if args.action == "train":
+                log = lm_train.train(out, steps=args.steps, progress=lambda point: print(json.dumps(point), flush=True))
+                print(f"wrote {out}: held-out loss {log['held_out_loss']} after {log['recipe']['steps']} steps in {log['training_seconds'] / 60:.1f} min")
+            elif args.action == "card":
+                log = evaluate.read(out, "training_log.json")
+                if log is None:
+                    raise HarnessError(f"{out} lacks training_log.json; run `harness zoo train --size {size}` first")
+                report = json.loads(Path(args.claims_report).read_text()) if args.claims_report else None
+                print(f"wrote {card.write_lm_card(out, log, report, args.claims_report)}")
+            else:
+                raise HarnessError(f"{size} is evaluated by `pytest claims/` (claims L1-L7); `harness zoo evaluate` covers the Chronos sizes")
+            continue
         if args.action == "train":
             log = train.train(size, out, steps=args.steps,
                               progress=lambda point: print(json.dumps(point), flush=True))
@@ -185,9 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", metavar="OUT", help="write every measurement as JSON")
     b.set_defaults(run=bench)
 
-    z = commands.add_parser("zoo", help="train, evaluate and describe the miniature Chronos-T5 zoo shipped in harness/zoo/models")
+    z = commands.add_parser("zoo", help="train, evaluate and describe the miniature models shipped in harness/zoo/models")
     z.add_argument("action", choices=["train", "evaluate", "card"])
-    z.add_argument("--size", action="append", choices=["nano", "micro", "milli"], help="repeatable; default: every size")
+    z.add_argument("--size", action="append", choices=["nano", "micro", "milli", "attn-only-2l"],
+                   help="repeatable; default: every model (evaluate: every Chronos size)")
     z.add_argument("--out", metavar="DIR", help="with one --size: write there instead of harness/zoo/models/chronos-zoo-SIZE")
     z.add_argument("--steps", type=int, default=None, help="train: override the recipe's step count (the schedule follows it)")
     z.add_argument("--claims-report", metavar="REPORT", help="card: the report.json of `pytest claims/` on the zoo")

@@ -27,3 +27,34 @@ def relative_layer_positions(heads: list[tuple[int, int]], layers: int) -> list[
 def chance_level(encoder_length: int) -> float:
     """The weight each position gets from a uniform attention row."""
     return 1.0 / encoder_length
+
+
+# ---- decoder-only self-attention and logits ----
+
+def attention_back(attention, offsets, first_query: int) -> np.ndarray:
+    """(batch, layers, heads, T, T) self-attention -> (batch, layers, heads) mean weight from each query
+    position i >= first_query to position i - offsets[i] (one offset for all, or one per position)."""
+    attention = np.asarray(attention, dtype=np.float64)
+    length = attention.shape[-1]
+    queries = np.arange(first_query, length)
+    keys = queries - np.broadcast_to(np.asarray(offsets), (length,))[queries]
+    if len(queries) == 0 or keys.min() < 0:
+        raise ValueError(f"query positions from {first_query} look back before position 0 in a sequence of {length}")
+    return attention[..., queries, keys].mean(axis=-1)
+
+
+def causal_chance(length: int, first_query: int) -> float:
+    """Mean weight a key gets from a causal row spread evenly over its prefix, over query positions >= first_query."""
+    return float(np.mean(1.0 / (np.arange(first_query, length) + 1)))
+
+
+def log_odds(log_probabilities) -> np.ndarray:
+    """log p - log(1 - p), from log-probabilities, stable near p = 1."""
+    log_p = np.asarray(log_probabilities, dtype=np.float64)
+    return log_p - np.log(-np.expm1(np.minimum(log_p, -1e-12)))
+
+
+def restored_fraction(patched: float, corrupted: float, clean: float) -> float | None:
+    """Where a patched metric lies between the corrupted run (0) and the clean run (1); None when they coincide."""
+    gap = clean - corrupted
+    return None if abs(gap) < 1e-6 else float((patched - corrupted) / gap)

@@ -78,26 +78,52 @@ def read_config(path: Path) -> dict[str, Any]:
         raise ModelLoadError(f"config.json in '{path}' is not valid JSON (line {error.lineno}); restore it from the original checkpoint") from None
 
 
-def check_checkpoint_dir(path: Path) -> None:
+CAUSAL_LM = "causal-lm"
+CHRONOS_T5 = "chronos-t5"
+FAMILIES = (CHRONOS_T5, CAUSAL_LM)
+
+
+def config_family(config: dict[str, Any]) -> str | None:
+    """chronos-t5 for a config with chronos_config, causal-lm for a decoder-only *ForCausalLM / *LMHeadModel, else None."""
+    if "chronos_config" in config:
+        return CHRONOS_T5
+    architectures = config.get("architectures") or []
+    if not config.get("is_encoder_decoder") and any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in architectures):
+        return CAUSAL_LM
+    return None
+
+
+def check_checkpoint_dir(path: Path) -> str:
+    """Check a checkpoint directory and return its model family."""
     config = read_config(path)
-    if "chronos_config" not in config:
+    family = config_family(config)
+    if family is None:
         raise ModelLoadError(
-            f"config.json in '{path}' has no chronos_config, so it is not a Chronos checkpoint; point --model at a "
-            f"Chronos-T5 checkpoint (amazon/chronos-t5-*) or one written by `harness plant`"
+            f"config.json in '{path}' has no chronos_config, so it is not a Chronos checkpoint, and its architectures "
+            f"{config.get('architectures')} name no decoder-only causal LM; point --model at a Chronos-T5 checkpoint "
+            f"(amazon/chronos-t5-*), a *ForCausalLM checkpoint, or one written by `harness plant`"
         )
-    if config.get("model_type") != "t5" or config["chronos_config"].get("model_type", "seq2seq") != "seq2seq":
+    if family == CHRONOS_T5 and (config.get("model_type") != "t5" or config["chronos_config"].get("model_type", "seq2seq") != "seq2seq"):
         raise ModelLoadError(
             f"'{path}' is a {config.get('model_type')!r} model; the harness reads encoder-decoder Chronos-T5 "
             f"checkpoints (model_type 't5', chronos_config.model_type 'seq2seq')"
         )
-    if not (path / "model.safetensors").is_file():
+    if not (path / "model.safetensors").is_file() and not (path / "model.safetensors.index.json").is_file():
         pickles = sorted(p.name for p in path.glob("*.bin")) + sorted(p.name for p in path.glob("*.pt"))
         if pickles:
             raise ModelLoadError(
                 f"'{path}' has only pickle weights ({', '.join(pickles)}), which the harness never unpickles because "
                 f"loading them can run arbitrary code; convert them once in a trusted environment to model.safetensors"
             )
-        raise ModelLoadError(f"no model.safetensors in '{path}'; a Chronos checkpoint directory holds config.json and model.safetensors")
+        raise ModelLoadError(f"no model.safetensors in '{path}'; a checkpoint directory holds config.json and model.safetensors")
+    return family
+
+
+def spec_family(spec: str) -> str:
+    """The model family a --model value names, read from its config.json (no torch needed)."""
+    if spec.startswith(PLANTED_PREFIX):
+        return CAUSAL_LM if spec[len(PLANTED_PREFIX):].startswith("lm-") else CHRONOS_T5
+    return check_checkpoint_dir(resolve_checkpoint(spec))
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -135,7 +161,7 @@ def resolve_dtype(dtype: str, device: str) -> str:
 
 @dataclass
 class LoadedModel:
-    """A Chronos-T5 checkpoint ready for capture, with what a report needs to say about it."""
+    """A checkpoint ready for capture (Chronos-T5 or a decoder-only causal LM), with what a report needs to say about it."""
 
     name: str
     spec: str
@@ -145,18 +171,21 @@ class LoadedModel:
     device: str
     dtype: str
     planted: dict[str, Any] | None = field(default=None)
+    family: str = CHRONOS_T5
 
     @property
     def decoder_layers(self) -> int:
-        return self.model.config.num_decoder_layers
+        """Decoder layers of a Chronos-T5; the layers of a causal LM."""
+        config = self.model.config
+        return config.num_decoder_layers if self.family == CHRONOS_T5 else config.num_hidden_layers
 
     @property
     def encoder_layers(self) -> int:
-        return self.model.config.num_layers
+        return self.model.config.num_layers if self.family == CHRONOS_T5 else 0
 
     @property
     def heads(self) -> int:
-        return self.model.config.num_heads
+        return self.model.config.num_heads if self.family == CHRONOS_T5 else self.model.config.num_attention_heads
 
     @property
     def vocab_size(self) -> int:
@@ -164,7 +193,13 @@ class LoadedModel:
 
     @property
     def context_length(self) -> int:
-        return int(self.config["chronos_config"]["context_length"])
+        if self.family == CHRONOS_T5:
+            return int(self.config["chronos_config"]["context_length"])
+        return int(self.model.config.max_position_embeddings)
+
+    @property
+    def bos_token_id(self) -> int | None:
+        return self.model.config.bos_token_id
 
     @property
     def parameter_count(self) -> int:
@@ -174,9 +209,10 @@ class LoadedModel:
         return {
             "name": self.name,
             "spec": self.spec,
+            "family": self.family,
             "path": str(self.path),
             "parameters": self.parameter_count,
-            "d_model": self.model.config.d_model,
+            "d_model": self.model.config.d_model if self.family == CHRONOS_T5 else self.model.config.hidden_size,
             "encoder_layers": self.encoder_layers,
             "decoder_layers": self.decoder_layers,
             "heads": self.heads,
@@ -213,15 +249,27 @@ def load_model(spec: str, device: str = "auto", dtype: str = "auto") -> LoadedMo
     else:
         path = resolve_checkpoint(spec)
     config = read_config(path)
+    family = check_checkpoint_dir(path)
     try:
-        model = T5ForConditionalGeneration.from_pretrained(
-            path, use_safetensors=True, local_files_only=True, dtype=getattr(torch, dtype)
-        )
+        if family == CHRONOS_T5:
+            model = T5ForConditionalGeneration.from_pretrained(
+                path, use_safetensors=True, local_files_only=True, dtype=getattr(torch, dtype)
+            )
+        else:
+            from transformers import AutoModelForCausalLM
+
+            # eager attention: sdpa would return no attention weights
+            model = AutoModelForCausalLM.from_pretrained(
+                path, use_safetensors=True, local_files_only=True, dtype=getattr(torch, dtype), attn_implementation="eager"
+            )
     except Exception as error:  # transformers raises many types for a broken file
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ModelLoadError(f"could not load the weights in '{path}': {first_line}; re-copy model.safetensors from the original checkpoint") from None
     model.to(device).eval()
-    capture.prepare(model)
+    if family == CHRONOS_T5:
+        capture.prepare(model)
+    else:
+        capture.check_causal_lm(model)
     planted_file = path / "planted.json"
     planted = json.loads(planted_file.read_text()) if planted_file.is_file() else None
-    return LoadedModel(model_name(spec, path), spec, path, model, config, device, dtype, planted)
+    return LoadedModel(model_name(spec, path), spec, path, model, config, device, dtype, planted, family)

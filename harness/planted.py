@@ -187,6 +187,10 @@ def build_named(name: str, out: Path, seed: int = 0, overwrite: bool = True) -> 
 
 def planted_checkpoint(name: str) -> Path:
     """The cached checkpoint of a named layout, built on first use."""
+    if name.startswith("lm-"):
+        from harness import planted_lm
+
+        return planted_lm.planted_checkpoint(name, cache_dir())
     layout = LAYOUTS.get(name, {})
     digest = hashlib.sha1(json.dumps(layout, sort_keys=True).encode()).hexdigest()[:8]
     path = cache_dir() / "planted" / f"{name}-v{BUILDER_VERSION}-{digest}"

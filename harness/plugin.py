@@ -24,10 +24,13 @@ FALLBACK_MODELS = ("planted:reference",)
 
 
 def default_models() -> list[str]:
-    """The shipped zoo, every size (so the cross-model claims have something to compare); planted:reference without it."""
+    """The shipped zoo: every Chronos size (so the cross-model claims have something to compare) and the attention-only
+    language model; planted:reference without it."""
     from harness.zoo import shipped
 
     return shipped() or list(FALLBACK_MODELS)
+
+
 RECORD_PROPERTY = "chronos_claims_record"
 HYPOTHESIS_PROFILES = {
     # CI: few examples, reproducible, no deadline (a forward pass has no fixed duration)
@@ -43,8 +46,9 @@ SESSION_KEY = pytest.StashKey["ClaimsSession"]()
 def pytest_addoption(parser):
     group = parser.getgroup("chronos-claims", "Chronos interpretability claims")
     group.addoption("--model", action="append", default=[], metavar="MODEL",
-                    help="checkpoint directory, hub id in the local HF cache, or planted:NAME; repeatable "
-                         "(default: the shipped zoo, zoo:nano zoo:micro zoo:milli)")
+                    help="checkpoint directory (Chronos-T5 or decoder-only causal LM), hub id in the local HF cache, "
+                         "zoo:NAME or planted:NAME; repeatable (default: the shipped zoo, zoo:nano zoo:micro zoo:milli "
+                         "zoo:attn-only-2l)")
     group.addoption("--device", default="auto", metavar="DEVICE", help="auto, cpu or cuda[:N] (default: auto = cuda if available)")
     group.addoption("--dtype", default="auto", metavar="DTYPE", help="auto, float32 or bfloat16 (default: auto = bfloat16 on cuda, float32 on cpu)")
     group.addoption("--reports-dir", default="reports", metavar="DIR", help="where claim runs write their reports (default: reports)")
@@ -120,8 +124,9 @@ class Evidence:
 
 class ClaimsSession:
     def __init__(self, specs, device, dtype, reports_dir: Path | None, root: Path, profile: str, is_worker: bool,
-                 baseline: tuple[str, dict] | None = None, fail_on_regression: bool = False):
+                 baseline: tuple[str, dict] | None = None, fail_on_regression: bool = False, families: dict[str, str] | None = None):
         self.specs = list(specs)
+        self.families = families or {}
         self.baseline, self.fail_on_regression = baseline, fail_on_regression
         self.comparison = None
         self.failed_reports = 0
@@ -139,14 +144,12 @@ class ClaimsSession:
 
     @classmethod
     def from_config(cls, config) -> "ClaimsSession":
-        from harness.models import PLANTED_PREFIX, resolve_checkpoint, resolve_device, resolve_dtype
+        from harness.models import resolve_device, resolve_dtype, spec_family
 
         specs = config.getoption("model") or default_models()
         if len(set(specs)) != len(specs):
             raise HarnessError(f"--model lists the same model twice ({', '.join(specs)}); give each model once")
-        for spec in specs:
-            if not spec.startswith(PLANTED_PREFIX):  # zoo:, directories and hub ids
-                resolve_checkpoint(spec)  # fail at start-up, in one line, rather than in every test
+        families = {spec: spec_family(spec) for spec in specs}  # fails at start-up, in one line, rather than in every test
         device = resolve_device(config.getoption("device"))
         dtype = resolve_dtype(config.getoption("dtype"), device)
         reports_dir = None if config.getoption("no_report") else Path(config.getoption("reports_dir"))
@@ -161,7 +164,10 @@ class ClaimsSession:
                 raise HarnessError("--baseline compares this run's report with an earlier one; drop --no-report")
             baseline = (baseline, load_report(baseline))
         return cls(specs, device, dtype, reports_dir, config.rootpath, profile, hasattr(config, "workerinput"),
-                   baseline, config.getoption("fail_on_regression"))
+                   baseline, config.getoption("fail_on_regression"), families)
+
+    def specs_of(self, family: str) -> list[str]:
+        return [spec for spec in self.specs if self.families.get(spec) == family]
 
     def model(self, spec: str):
         if spec not in self.models:
@@ -179,6 +185,12 @@ class ClaimsSession:
             self.measurements[key] = measure_rrt(loaded, rrt_settings)
         return self.measurements[key]
 
+    def cached(self, key: tuple, compute):
+        """One measurement per key (model spec first), shared by every claim that reads it."""
+        if key not in self.measurements:
+            self.measurements[key] = compute()
+        return self.measurements[key]
+
     def measure_for(self, loaded):
         """A callable RRTSettings -> InductionMosaic on this model, cached like rrt_mosaic."""
         return lambda rrt_settings: self.rrt_mosaic(loaded, rrt_settings)
@@ -193,7 +205,8 @@ class ClaimsSession:
         outcome, reason = state["outcome"], state["reason"]
         if outcome == "skipped" and evidence["inconclusive"]:
             outcome, reason = "inconclusive", evidence["inconclusive"]
-        spec = item.callspec.params.get("chronos") if hasattr(item, "callspec") else None
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        spec = params.get("chronos", params.get("causal_lm"))
         models = [self.models[spec]] if spec in self.models else list(self.models.values()) if spec is None else []
         record = report.ClaimRecord(
             claim_id=claim.id,
@@ -285,10 +298,22 @@ def _session(config) -> ClaimsSession:
     return config.stash[SESSION_KEY]
 
 
+MODEL_FIXTURES = {"chronos": "chronos-t5", "causal_lm": "causal-lm"}
+
+
 def pytest_generate_tests(metafunc):
-    if "chronos" in metafunc.fixturenames:
-        specs = _session(metafunc.config).specs
-        metafunc.parametrize("chronos", specs, ids=[spec.replace("/", "_") for spec in specs], indirect=True, scope="session")
+    session = _session(metafunc.config)
+    for fixture, family in MODEL_FIXTURES.items():
+        if fixture not in metafunc.fixturenames:
+            continue
+        specs = session.specs_of(family)
+        if specs:
+            metafunc.parametrize(fixture, specs, ids=[spec.replace("/", "_") for spec in specs], indirect=True, scope="session")
+        else:
+            given = ", ".join(f"{spec} ({session.families[spec]})" for spec in session.specs)
+            reason = f"this claim applies to {family} models and none was given (--model: {given}); add a {family} --model"
+            metafunc.parametrize(fixture, [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ids=[f"no-{family}-model"],
+                                 indirect=True, scope="session")
 
 
 @pytest.fixture(scope="session")
@@ -301,11 +326,20 @@ def chronos(request):
 
 
 @pytest.fixture(scope="session")
+def causal_lm(request):
+    """The loaded decoder-only causal LM (harness.models.LoadedModel, family causal-lm) for this parametrisation."""
+    try:
+        return _session(request.config).model(request.param)
+    except HarnessError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
 def all_models(request) -> list:
-    """Every --model, loaded (the same objects the chronos fixture hands out), smallest first."""
+    """Every Chronos-T5 --model, loaded (the same objects the chronos fixture hands out), smallest first."""
     session = _session(request.config)
     try:
-        return sorted((session.model(spec) for spec in session.specs), key=lambda loaded: loaded.parameter_count)
+        return sorted((session.model(spec) for spec in session.specs_of("chronos-t5")), key=lambda loaded: loaded.parameter_count)
     except HarnessError as error:
         pytest.fail(str(error), pytrace=False)
 

@@ -13,7 +13,7 @@ import yaml
 
 from harness.errors import RegistryError
 
-FAMILIES = ("chronos-t5",)
+FAMILIES = ("chronos-t5", "causal-lm")
 ENTRY_KEYS = {"id", "statement", "source", "family", "parameters", "decision"}
 REQUIRED_KEYS = ENTRY_KEYS - {"family"}
 CLAIM_ID = re.compile(r"^[CL]\d+[a-z]?(-[a-z0-9]+)+$")
@@ -102,6 +102,12 @@ PARAMETERS: dict[str, tuple[Callable[[Any], str | None], str]] = {
     "top_k": (_integer(1), "size of the top sets compared"),
     "frequency_count": (_interval(1), "how many frequencies a drawn multisine has"),
     "steps_range": (_interval(16), "how many samples a drawn multisine has (t1 = 3 s)"),
+    "pattern_lengths": (_interval(2), "triplet pattern lengths [A] X.. [B], inclusive"),
+    "gap_length": (_integer(0), "random tokens between the triplet's segments"),
+    "tokens": (_integer(2), "tokens that get an A-power and a B-power"),
+    "sequences_per_token": (_integer(2), "induction sequences per token and role"),
+    "context_tokens": (_integer(1), "random tokens in each filler of an induction sequence"),
+    "neighbours": (_integer(1), "tokens nearest to B in unembedding space"),
 }
 
 

@@ -68,3 +68,19 @@ def rank_trend(x, y, *, method: str = "spearman", alternative: str = "greater") 
     p_value = _finite_or_none(result.pvalue)
     return {"method": method, "statistic": _finite_or_none(result.statistic), "p_value": 1.0 if p_value is None else p_value,
             "alternative": alternative, "n": int(len(x))}
+
+
+def share_ci(successes: int, trials: int, confidence: float = 0.95) -> dict:
+    """A share with its Wilson score interval."""
+    interval = stats.binomtest(int(successes), int(trials)).proportion_ci(confidence_level=confidence, method="wilson")
+    return {"share": successes / trials, "ci": [float(interval.low), float(interval.high)], "successes": int(successes), "n": int(trials),
+            "method": "Wilson score interval"}
+
+
+def differs_across_groups(groups) -> dict:
+    """Kruskal-Wallis H test that the groups' values do not all come from one distribution."""
+    groups = [np.asarray(g, dtype=np.float64) for g in groups]
+    if np.ptp(np.concatenate(groups)) == 0:
+        return {"test": "Kruskal-Wallis H", "h": 0.0, "p_value": 1.0, "groups": len(groups), "note": "all values are equal"}
+    result = stats.kruskal(*groups)
+    return {"test": "Kruskal-Wallis H", "h": float(result.statistic), "p_value": float(result.pvalue), "groups": len(groups)}

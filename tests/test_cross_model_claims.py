@@ -83,7 +83,7 @@ def test_model_comparisons_are_skipped_with_one_model(planted_dirs, tmp_path):
     assert result.returncode == 0
     for record in report["claims"]:
         assert record["outcome"] == "skipped"
-        assert "run with two or more --model options" in record["reason"]
+        assert "run with two or more chronos-t5 --model options" in record["reason"]
 
 
 def test_identity_heads_score_one_over_repetitions_at_every_length(planted_dirs, load):

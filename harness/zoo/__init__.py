@@ -1,15 +1,17 @@
-"""The miniature Chronos-T5 zoo: trained here from random init with the Chronos objective, shipped in the repo."""
+"""The shipped miniature models, trained here from random init: the Chronos-T5 zoo (Chronos objective on synthetic
+series) and a 2-layer attention-only language model (next-token loss on synthetic token streams)."""
 
 from pathlib import Path
 
 ZOO_DIR = Path(__file__).with_name("models")
 SIZE_ORDER = ("nano", "micro", "milli")
+LANGUAGE_MODELS = ("attn-only-2l",)
 
 
-def model_dir(size: str) -> Path:
-    return ZOO_DIR / f"chronos-zoo-{size}"
+def model_dir(name: str) -> Path:
+    return ZOO_DIR / (name if name in LANGUAGE_MODELS else f"chronos-zoo-{name}")
 
 
 def shipped() -> list[str]:
-    """`zoo:SIZE` specs of the shipped models, smallest first."""
-    return [f"zoo:{size}" for size in SIZE_ORDER if (model_dir(size) / "model.safetensors").is_file()]
+    """`zoo:NAME` specs of the shipped models: Chronos sizes smallest first, then the language models."""
+    return [f"zoo:{name}" for name in (*SIZE_ORDER, *LANGUAGE_MODELS) if (model_dir(name) / "model.safetensors").is_file()]
