@@ -26,10 +26,11 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
 
 
-def claim_outcomes(report: dict, model_name: str) -> list[list]:
+def claim_outcomes(report: dict, model_name: str, label: str) -> list[list]:
+    """Rows for the claims whose id starts with ``label`` (C or L) measured on this model or across models."""
     rows = []
     for record in report["claims"]:
-        if record["model"] in (model_name, None):
+        if record["model"] in (model_name, None) and record["claim_id"].startswith(label):
             from harness.report import decisive_text
 
             reason = (record["reason"] or "").splitlines()[0][:160] if record["reason"] else ""
@@ -100,7 +101,7 @@ def render_card(name: str, log: dict, evaluation: dict, report: dict | None, rep
     else:
         lines += [f"From `pytest claims/` on the zoo ({report['run']['dtype']}, {report['run']['device']}, Hypothesis profile "
                   f"{report['run']['hypothesis_profile']}, commit {report['run']['git_commit'] or '-'}; report {report_path}):", ""]
-        lines += _table(["claim", "outcome", "deciding statistic or reason"], claim_outcomes(report, f"zoo:{log['size']}"))
+        lines += _table(["claim", "outcome", "deciding statistic or reason"], claim_outcomes(report, f"zoo:{log['size']}", "C"))
     lines += ["", "## Recipes tried before", ""]
     lines += _table(["recipe", "steps", "what RRT found"], [list(r) for r in EARLIER_RECIPES])
     lines += ["", "Training curve (every 1000 steps):", ""]
@@ -174,16 +175,18 @@ def render_lm_card(name: str, log: dict, report: dict | None, report_path: str |
     else:
         lines += [f"From `pytest claims/` ({report['run']['dtype']}, {report['run']['device']}, commit {report['run']['git_commit'] or '-'}; "
                   f"report {report_path}):", ""]
-        lines += _table(["claim", "outcome", "deciding statistic or reason"], claim_outcomes(report, f"zoo:{name}"))
+        lines += _table(["claim", "outcome", "deciding statistic or reason"], claim_outcomes(report, f"zoo:{name}", "L"))
         triplets = next((r for r in report["claims"] if r["claim_id"].startswith("L4-") and r["model"] == f"zoo:{name}"), None)
         if triplets and triplets["statistics"].get("by_length"):
             rows = triplets["statistics"]["by_length"]
             heads = list(rows[0].get("patching", {}).get("restored_fraction", {}))
             lines += ["", "Triplet completion and activation patching (each head's output patched from the clean run into the "
                       "corrupted one; 0 = corrupted, 1 = clean):", ""]
-            lines += _table(["pattern length", "P([B])", "P([D])", "logit diff [B]-[D]", "95% CI", *heads],
-                            [[r["pattern_length"], r["p_b"], r["p_d"], r["logit_difference"], r["ci"],
+            lines += _table(["pattern length", "P([B])", "P([D])", "logit diff [B]-[D]", "95% CI", "corrupted logit diff", *heads],
+                            [[r["pattern_length"], r["p_b"], r["p_d"], r["logit_difference"], r["ci"], r["patching"]["corrupted_logit_difference"],
                               *[r["patching"]["restored_fraction"][h] for h in heads]] for r in rows])
+            lines += ["", "Where the corrupted logit difference is close to the clean one, the fractions divide by a small gap and "
+                      "swing beyond 0-1: there the corruption (last [A] -> [C]) barely matters."]
     lines += ["", "## Recipes tried before", ""]
     lines += _table(["recipe", "steps", "what the attention patterns showed"], [list(r) for r in EARLIER_LM_RECIPES])
     return "\n".join(lines) + "\n"
