@@ -64,11 +64,11 @@ def verdict_table(report) -> str:
 
 def model_table(report) -> str:
     rows = "".join(
-        f"<tr><td>{_escape(name)}</td><td>{m['parameters']:,}</td><td>{m['encoder_layers']}/{m['decoder_layers']}</td><td>{m['heads']}</td>"
+        f"<tr><td>{_escape(name)}</td><td>{m.get('family', 'chronos-t5')}</td><td>{m['parameters']:,}</td><td>{m['encoder_layers']}/{m['decoder_layers']}</td><td>{m['heads']}</td>"
         f"<td>{m['device']}</td><td>{m['dtype']}</td><td><code>{_escape(m['path'])}</code></td></tr>"
         for name, m in report["models"].items()
     )
-    return ("<table><tr><th>model</th><th>parameters</th><th>layers (enc/dec)</th><th>heads</th><th>device</th><th>dtype</th><th>path</th></tr>"
+    return ("<table><tr><th>model</th><th>family</th><th>parameters</th><th>layers (enc/dec)</th><th>heads</th><th>device</th><th>dtype</th><th>path</th></tr>"
             + rows + "</table>")
 
 
@@ -172,6 +172,41 @@ def multisine_figures(report, go, make_subplots) -> list[str]:
     return figures
 
 
+def lm_figures(report, go, make_subplots) -> list[str]:
+    """Per language model: induction and previous-token scores per head (L1, L2), and L4's patching per head and length."""
+    figures = []
+    for index, (model, statistics) in enumerate(_first_with(report, "induction_scores").items()):
+        previous = next((r["statistics"]["previous_token_scores"] for r in report["claims"]
+                         if r["model"] == model and "previous_token_scores" in r["statistics"]), None)
+        panels = [("induction score", statistics["induction_scores"], "Purples")] + ([("previous-token score", previous, "Greens")] if previous else [])
+        fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[title for title, _, _ in panels], horizontal_spacing=0.12)
+        for col, (title, grid, colors) in enumerate(panels, start=1):
+            hover = [[f"L{layer} H{head}: {grid['mean'][layer][head]:.3f} [{grid['ci_low'][layer][head]:.3f}, {grid['ci_high'][layer][head]:.3f}]"
+                      for head in range(len(grid["mean"][layer]))] for layer in range(len(grid["mean"]))]
+            fig.add_trace(go.Heatmap(z=grid["mean"], zmin=0, zmax=1, colorscale=colors, text=hover, hoverinfo="text",
+                                     colorbar={"x": 0.45 if col == 1 and len(panels) > 1 else 1.0, "len": 0.9}), row=1, col=col)
+            fig.update_xaxes(title_text="head", dtick=1, row=1, col=col)
+            fig.update_yaxes(title_text="layer", dtick=1, autorange="reversed", row=1, col=col)
+        measurement = statistics.get("measurement", {})
+        subtitle = ", ".join(f"{k}={measurement[k]}" for k in ("sequence_length", "batch_size", "dtype") if k in measurement)
+        fig.update_layout(title=f"Attention patterns: {model}<br><sup>{_escape(subtitle)}</sup>", height=380)
+        figures.append(_figure(fig, f"lm-patterns-{index}", top_margin=100))
+    for index, (model, statistics) in enumerate(_first_with(report, "by_length").items()):
+        rows = [r for r in statistics["by_length"] if r.get("patching")]
+        if not rows:
+            continue
+        heads = list(rows[0]["patching"]["restored_fraction"])
+        values = [[r["patching"]["restored_fraction"][h] for h in heads] for r in rows]
+        hover = [[f"length {r['pattern_length']}, {h}: {r['patching']['restored_fraction'][h]}; logit diff clean {r['logit_difference']}, "
+                  f"corrupted {r['patching']['corrupted_logit_difference']}" for h in heads] for r in rows]
+        fig = go.Figure(go.Heatmap(z=values, x=heads, y=[r["pattern_length"] for r in rows], zmin=-1, zmax=1, colorscale="RdBu",
+                                   text=hover, hoverinfo="text"))
+        fig.update_yaxes(title_text="pattern length", dtick=1)
+        fig.update_layout(title=f"Activation patching (0 = corrupted, 1 = clean): {model}", height=360)
+        figures.append(_figure(fig, f"lm-patching-{index}"))
+    return figures
+
+
 def render_html(report) -> str:
     import plotly.graph_objects as go
     from plotly.offline import get_plotlyjs
@@ -186,6 +221,7 @@ def render_html(report) -> str:
         ("Layer positions", position_figures(report, go)),
         ("Sequence length x repetitions", grid_figures(report, go)),
         ("Multisine spectra", multisine_figures(report, go, make_subplots)),
+        ("Language models", lm_figures(report, go, make_subplots)),
     ]
     comparison = report.get("comparison")
     if comparison:

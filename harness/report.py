@@ -8,7 +8,7 @@ Schema (SCHEMA_VERSION 2; version 1 lacked "comparison"); every key is always pr
       "started_at": ISO-8601 UTC, "finished_at": ISO-8601 UTC | null,
       "run": {harness, python, platform, torch, transformers, chronos, numpy, scipy, hypothesis versions,
               git_commit, command, device, dtype, hypothesis_profile, exit_status},
-      "models": {name: LoadedModel.describe()},           # id/path, parameters, layers, heads, device, dtype, planted
+      "models": {name: LoadedModel.describe()},           # id/path, family, parameters, layers, heads, device, dtype, planted
       "claims": [ClaimRecord, ...],
       "summary": {"passed": n, "failed": n, "inconclusive": n, "error": n, "skipped": n},
       "comparison": null | {"baseline": path, "verdict_changes", "moved_statistics", "regressions",
@@ -186,12 +186,12 @@ def render_markdown(report: Report) -> str:
     lines += [
         "## Models",
         "",
-        "| model | parameters | layers (enc/dec) | heads | device | dtype | path |",
-        "|---|---|---|---|---|---|---|",
+        "| model | family | parameters | layers (enc/dec) | heads | device | dtype | path |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, model in report["models"].items():
         lines.append(
-            f"| {name} | {model['parameters']:,} | {model['encoder_layers']}/{model['decoder_layers']} | {model['heads']} | "
+            f"| {name} | {model.get('family', 'chronos-t5')} | {model['parameters']:,} | {model['encoder_layers']}/{model['decoder_layers']} | {model['heads']} | "
             f"{model['device']} | {model['dtype']} | `{model['path']}` |"
         )
     lines += ["", "## Verdicts", "", "| claim | model | outcome | deciding statistic |", "|---|---|---|---|"]

@@ -37,3 +37,10 @@ def test_embedded_default_gives_the_same_verdicts_in_bfloat16_and_float32(tmp_pa
         for kind in ("current", "right"):
             difference = np.abs(np.array(exact[kind]["mean"]) - np.array(mosaics["bfloat16"][key][kind]["mean"])).max()
             assert difference <= BF16_SCORE_TOLERANCE, (key, kind, difference)
+    lm_scores = {dtype: {(r["claim_id"], r["model"], key): r["statistics"][key]["mean"] for r in report["claims"]
+                         for key in ("induction_scores", "previous_token_scores") if key in r["statistics"]}
+                 for dtype, report in reports.items()}
+    assert lm_scores["float32"].keys() == lm_scores["bfloat16"].keys()
+    for key, exact in lm_scores["float32"].items():
+        difference = np.abs(np.array(exact) - np.array(lm_scores["bfloat16"][key])).max()
+        assert difference <= BF16_SCORE_TOLERANCE, (key, difference)

@@ -10,15 +10,16 @@ import pytest
 from claims_run import run_claims
 from harness.html import render_html
 
-FIGURES = ("mosaic-0", "counts", "positions", "grid-0", "multisine-0")
+FIGURES = ("mosaic-0", "counts", "positions", "grid-0", "multisine-0", "lm-patterns-0", "lm-patching-0")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--virtual-time-budget=15000"]
 
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
-    """The default model through the claims that feed every figure (mosaic, counts, positions, grid, spectra)."""
+    """Planted models through the claims that feed every figure (mosaic, counts, positions, grid, spectra, LM patterns, patching)."""
     root = tmp_path_factory.mktemp("html")
-    result, report = run_claims(root, "--model", "planted:reference", "-k", "rrt_induction and not across or longer_sequences or smallest_gap")
+    result, report = run_claims(root, "--model", "planted:reference", "--model", "planted:lm-reference",
+                                "-k", "rrt_induction and not across or longer_sequences or smallest_gap or lm_induction and (L1 or exists or triplet)")
     assert report is not None, result.stdout + result.stderr
     return report, (root / "reports" / "latest").resolve()
 
