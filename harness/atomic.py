@@ -37,3 +37,29 @@ def point_symlink(link: Path, target: str) -> None:
     staging = link.parent / f".{link.name}.{uuid.uuid4().hex}.tmp"
     os.symlink(target, staging)
     os.replace(staging, link)
+
+
+def write_directory(out: Path, fill, *, replace: bool = True) -> Path:
+    """Build a directory with ``fill(staging_path)`` beside ``out``, then rename it into place.
+
+    replace=False keeps a directory another process finished first (the cache of built checkpoints)."""
+    import shutil
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        fill(staging)
+        os.chmod(staging, 0o755)
+        if out.exists() and replace:
+            shutil.rmtree(out)
+        try:
+            os.rename(staging, out)
+        except OSError:
+            if replace or not out.is_dir():
+                raise
+            shutil.rmtree(staging)  # another process finished the same build first
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out

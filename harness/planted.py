@@ -25,10 +25,9 @@ import hashlib
 import json
 import math
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
+from harness import atomic
 from harness.architectures import save_checkpoint, t5_config
 from harness.errors import HarnessError
 
@@ -155,24 +154,12 @@ def build_planted(out: Path, layers: int, heads: int, kinds: dict[str, list], *,
         if name != RANDOM_LAYOUT
         else {},
     }
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+
+    def fill(staging: Path) -> None:
         save_checkpoint(model, staging)
         (staging / "planted.json").write_text(json.dumps(truth, indent=2) + "\n")
-        if out.exists() and overwrite:
-            shutil.rmtree(out)
-        try:
-            os.rename(staging, out)
-        except OSError:
-            if overwrite or not (out / "planted.json").is_file():
-                raise
-            shutil.rmtree(staging)  # another process finished the same build first
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out
+
+    return atomic.write_directory(out, fill, replace=overwrite)
 
 
 def build_named(name: str, out: Path, seed: int = 0, overwrite: bool = True) -> Path:

@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
+from harness import atomic
 from harness.errors import HarnessError
 
 BUILDER_VERSION = 1
@@ -129,24 +127,12 @@ def build(out: Path, layers: int, heads: int, kinds: dict[str, list], *, name: s
     _plant(model, assignment)
     truth = {"layout": name, "family": "causal-lm", "builder_version": BUILDER_VERSION, "layers": layers, "heads": heads,
              "kinds": {kind: [list(h) for h, k in sorted(assignment.items()) if k == kind] for kind in sorted(set(assignment.values()))}}
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+
+    def fill(staging: Path) -> None:
         model.save_pretrained(staging, safe_serialization=True)
         (staging / "planted.json").write_text(json.dumps(truth, indent=2) + "\n")
-        if out.exists() and overwrite:
-            shutil.rmtree(out)
-        try:
-            os.rename(staging, out)
-        except OSError:
-            if overwrite or not (out / "planted.json").is_file():
-                raise
-            shutil.rmtree(staging)  # another process finished the same build first
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out
+
+    return atomic.write_directory(out, fill, replace=overwrite)
 
 
 def planted_checkpoint(name: str, cache: Path) -> Path:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import platform
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from harness import atomic
 
 NAME = "attn-only-2l"
 BOS_TOKEN_ID = 0
@@ -150,17 +150,11 @@ def train(out: Path, recipe: LMRecipe = RECIPE, *, steps: int | None = None, log
         "torch": torch.__version__,
         "curve": curve,
     }
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
-        model.eval()
+    model.eval()
+
+    def fill(staging: Path) -> None:
         model.save_pretrained(staging, safe_serialization=True)
         (staging / "training_log.json").write_text(json.dumps(log, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+    atomic.write_directory(out, fill)
     return log

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import platform
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from harness import atomic
 from harness.zoo.data import MIX, SeriesSource
 
 CONTEXT_LENGTH = 64
@@ -156,17 +155,11 @@ def train(size: str, out: Path, *, steps: int | None = None, log_every: int = 10
         "torch": torch.__version__,
         "curve": curve,
     }
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
-        model.eval()
+    model.eval()
+
+    def fill(staging: Path) -> None:
         save_checkpoint(model, staging)
         (staging / "training_log.json").write_text(json.dumps(log, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+    atomic.write_directory(out, fill)
     return log
