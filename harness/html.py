@@ -72,6 +72,12 @@ def model_table(report) -> str:
             + rows + "</table>")
 
 
+def _grid_hover(grid: dict) -> list[list[str]]:
+    """Hover text per (layer, head) of a ScoreGrid record: mean and CI."""
+    return [[f"L{layer} H{head}: {grid['mean'][layer][head]:.3f} [{grid['ci_low'][layer][head]:.3f}, {grid['ci_high'][layer][head]:.3f}]"
+             for head in range(len(grid["mean"][layer]))] for layer in range(len(grid["mean"]))]
+
+
 def mosaic_figures(report, go, make_subplots) -> list[str]:
     figures = []
     for index, (model, statistics) in enumerate(_first_with(report, "mosaic").items()):
@@ -80,9 +86,7 @@ def mosaic_figures(report, go, make_subplots) -> list[str]:
         fig = make_subplots(rows=1, cols=2, subplot_titles=("current-token score", "token-to-the-right score"), horizontal_spacing=0.12)
         for col, kind in enumerate(("current", "right"), start=1):
             grid = mosaic[kind]
-            hover = [[f"L{layer} H{head}: {grid['mean'][layer][head]:.3f} [{grid['ci_low'][layer][head]:.3f}, {grid['ci_high'][layer][head]:.3f}]"
-                      for head in range(len(grid["mean"][layer]))] for layer in range(len(grid["mean"]))]
-            fig.add_trace(go.Heatmap(z=grid["mean"], zmin=0, zmax=1, colorscale=COLORS[kind], text=hover, hoverinfo="text",
+            fig.add_trace(go.Heatmap(z=grid["mean"], zmin=0, zmax=1, colorscale=COLORS[kind], text=_grid_hover(grid), hoverinfo="text",
                                      colorbar={"x": 0.45 if col == 1 else 1.0, "len": 0.9}), row=1, col=col)
             fig.update_xaxes(title_text="head", dtick=1, row=1, col=col)
             fig.update_yaxes(title_text="decoder layer", dtick=1, autorange="reversed", row=1, col=col)
@@ -181,9 +185,7 @@ def lm_figures(report, go, make_subplots) -> list[str]:
         panels = [("induction score", statistics["induction_scores"], "Purples")] + ([("previous-token score", previous, "Greens")] if previous else [])
         fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[title for title, _, _ in panels], horizontal_spacing=0.12)
         for col, (title, grid, colors) in enumerate(panels, start=1):
-            hover = [[f"L{layer} H{head}: {grid['mean'][layer][head]:.3f} [{grid['ci_low'][layer][head]:.3f}, {grid['ci_high'][layer][head]:.3f}]"
-                      for head in range(len(grid["mean"][layer]))] for layer in range(len(grid["mean"]))]
-            fig.add_trace(go.Heatmap(z=grid["mean"], zmin=0, zmax=1, colorscale=colors, text=hover, hoverinfo="text",
+            fig.add_trace(go.Heatmap(z=grid["mean"], zmin=0, zmax=1, colorscale=colors, text=_grid_hover(grid), hoverinfo="text",
                                      colorbar={"x": 0.45 if col == 1 and len(panels) > 1 else 1.0, "len": 0.9}), row=1, col=col)
             fig.update_xaxes(title_text="head", dtick=1, row=1, col=col)
             fig.update_yaxes(title_text="layer", dtick=1, autorange="reversed", row=1, col=col)

@@ -8,6 +8,7 @@ import numpy as np
 
 from generators.rrt import CHRONOS_COMMON_TOKENS, RRTBatch, rrt_batch
 from harness import capture, metrics, stats
+from harness.registry import settings_from
 
 DEFAULT_THRESHOLD = 0.3
 
@@ -22,13 +23,7 @@ class RRTSettings:
     confidence: float = 0.95
     n_resamples: int = 2000
 
-    @classmethod
-    def from_parameters(cls, parameters: dict) -> "RRTSettings":
-        names = cls.__dataclass_fields__
-        values = {key: value for key, value in parameters.items() if key in names}
-        if "token_range" in values:
-            values["token_range"] = tuple(values["token_range"])
-        return cls(**values)
+    from_parameters = classmethod(settings_from)
 
 
 @dataclass(frozen=True)

@@ -3,20 +3,16 @@ per-head activation patching, and induction strength against shuffled controls."
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
 from generators.tokens import induction_pairs, repeated_tokens, triplets, vocabulary
 from harness import capture, metrics, stats
 from harness.induction import ScoreGrid
+from harness.registry import settings_from
 
 PROFILE_OFFSETS = (0, 1, 2, 3, 4, 5)  # attention k tokens back; 0 is the token itself
-
-
-def _settings_from(cls, parameters: dict):
-    names = {f.name for f in fields(cls)}
-    return cls(**{key: value for key, value in parameters.items() if key in names})
 
 
 def _grid(samples: np.ndarray, confidence: float, n_resamples: int, seed: int) -> ScoreGrid:
@@ -35,7 +31,7 @@ class PatternSettings:
     confidence: float = 0.95
     n_resamples: int = 1000
 
-    from_parameters = classmethod(_settings_from)
+    from_parameters = classmethod(settings_from)
 
 
 @dataclass(frozen=True)
@@ -102,10 +98,7 @@ class TripletSettings:
     confidence: float = 0.95
     n_resamples: int = 1000
 
-    @classmethod
-    def from_parameters(cls, parameters: dict) -> "TripletSettings":
-        settings = _settings_from(cls, parameters)
-        return cls(**{**settings.__dict__, "pattern_lengths": tuple(settings.pattern_lengths)})
+    from_parameters = classmethod(settings_from)
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -158,7 +151,7 @@ class StrengthSettings:
     confidence: float = 0.95
     n_resamples: int = 1000
 
-    from_parameters = classmethod(_settings_from)
+    from_parameters = classmethod(settings_from)
 
 
 def _strength(loaded, pairs, targets: np.ndarray) -> np.ndarray:

@@ -31,13 +31,13 @@ def chance_level(encoder_length: int) -> float:
 
 # ---- decoder-only self-attention and logits ----
 
-def attention_back(attention, offsets, first_query: int) -> np.ndarray:
+def attention_back(attention, offset: int, first_query: int) -> np.ndarray:
     """(batch, layers, heads, T, T) self-attention -> (batch, layers, heads) mean weight from each query
-    position i >= first_query to position i - offsets[i] (one offset for all, or one per position)."""
+    position i >= first_query to position i - offset."""
     attention = np.asarray(attention, dtype=np.float64)
     length = attention.shape[-1]
     queries = np.arange(first_query, length)
-    keys = queries - np.broadcast_to(np.asarray(offsets), (length,))[queries]
+    keys = queries - offset
     if len(queries) == 0 or keys.min() < 0:
         raise ValueError(f"query positions from {first_query} look back before position 0 in a sequence of {length}")
     return attention[..., queries, keys].mean(axis=-1)

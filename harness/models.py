@@ -248,8 +248,8 @@ def load_model(spec: str, device: str = "auto", dtype: str = "auto") -> LoadedMo
         path = planted_checkpoint(spec[len(PLANTED_PREFIX):])
     else:
         path = resolve_checkpoint(spec)
-    config = read_config(path)
-    family = check_checkpoint_dir(path)
+    config = read_config(path)  # resolve_checkpoint has checked it; planted checkpoints are built valid
+    family = config_family(config)
     try:
         if family == CHRONOS_T5:
             model = T5ForConditionalGeneration.from_pretrained(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
@@ -109,6 +109,13 @@ PARAMETERS: dict[str, tuple[Callable[[Any], str | None], str]] = {
     "context_tokens": (_integer(1), "random tokens in each filler of an induction sequence"),
     "neighbours": (_integer(1), "tokens nearest to B in unembedding space"),
 }
+
+
+def settings_from(cls, parameters: dict[str, Any]):
+    """A frozen settings dataclass from a claim's parameters: its own fields only, lists as tuples so that the
+    settings stay hashable (they key the session's measurement cache)."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in parameters.items() if key in names})
 
 
 @dataclass(frozen=True)

@@ -100,9 +100,9 @@ def test_family_is_read_from_config(planted_lm, tmp_path):
 
 
 EXPECTED_VERDICTS = {
-    "lm-reference": {"L1": "passed", "L2": "passed", "L3": "passed", "L4": "passed", "L5": "passed", "L7": "failed"},
+    "lm-reference": {"L1": "passed", "L2": "passed", "L3": "passed", "L4": "passed", "L5": "passed", "L6": "passed", "L7": "failed"},
     "lm-positional": {"L1": "passed", "L2": "failed", "L3": "failed", "L5": "failed"},
-    "lm-none": {"L1": "failed", "L2": "failed", "L3": "failed", "L4": "failed", "L5": "failed"},
+    "lm-none": {"L1": "failed", "L2": "failed", "L3": "failed", "L4": "failed", "L5": "failed", "L6": "failed", "L7": "failed"},
 }
 
 

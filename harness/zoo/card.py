@@ -38,6 +38,16 @@ def claim_outcomes(report: dict, model_name: str, label: str) -> list[list]:
     return rows
 
 
+def claims_section(report: dict | None, report_path: str | None, model_name: str, label: str) -> list[str]:
+    """The card's table of claim outcomes, with how the report was measured."""
+    if report is None:
+        return ["No claims report was given when this card was written."]
+    run = report["run"]
+    return [f"From `pytest claims/` ({run['dtype']}, {run['device']}, Hypothesis profile {run['hypothesis_profile']}, commit "
+            f"{run['git_commit'] or '-'}; report {report_path}):", ""] + _table(
+        ["claim", "outcome", "deciding statistic or reason"], claim_outcomes(report, model_name, label))
+
+
 def render_card(name: str, log: dict, evaluation: dict, report: dict | None, report_path: str | None) -> str:
     recipe = log["recipe"]
     forecast = evaluation["forecast"]
@@ -95,13 +105,7 @@ def render_card(name: str, log: dict, evaluation: dict, report: dict | None, rep
         lines += [f"{kind}-token score per decoder layer (rows) and head (columns):", ""]
         lines += _table(["layer"] + [f"h{h}" for h in range(len(grid[0]))], [[layer] + [f"{v:.3f}" for v in row] for layer, row in enumerate(grid)])
         lines.append("")
-    lines += ["## Claims", ""]
-    if report is None:
-        lines.append("No claims report was given when this card was written.")
-    else:
-        lines += [f"From `pytest claims/` on the zoo ({report['run']['dtype']}, {report['run']['device']}, Hypothesis profile "
-                  f"{report['run']['hypothesis_profile']}, commit {report['run']['git_commit'] or '-'}; report {report_path}):", ""]
-        lines += _table(["claim", "outcome", "deciding statistic or reason"], claim_outcomes(report, f"zoo:{log['size']}", "C"))
+    lines += ["## Claims", ""] + claims_section(report, report_path, f"zoo:{log['size']}", "C")
     lines += ["", "## Recipes tried before", ""]
     lines += _table(["recipe", "steps", "what RRT found"], [list(r) for r in EARLIER_RECIPES])
     lines += ["", "Training curve (every 1000 steps):", ""]
@@ -169,13 +173,8 @@ def render_lm_card(name: str, log: dict, report: dict | None, report_path: str |
         "",
     ]
     lines += _table(["step", "train loss", "held-out loss"], [[p["step"], p["train_loss"], p["held_out_loss"]] for p in log["curve"] if "held_out_loss" in p])
-    lines += ["", "## Claims L1-L7", ""]
-    if report is None:
-        lines.append("No claims report was given when this card was written.")
-    else:
-        lines += [f"From `pytest claims/` ({report['run']['dtype']}, {report['run']['device']}, commit {report['run']['git_commit'] or '-'}; "
-                  f"report {report_path}):", ""]
-        lines += _table(["claim", "outcome", "deciding statistic or reason"], claim_outcomes(report, f"zoo:{name}", "L"))
+    lines += ["", "## Claims L1-L7", ""] + claims_section(report, report_path, f"zoo:{name}", "L")
+    if report is not None:
         triplets = next((r for r in report["claims"] if r["claim_id"].startswith("L4-") and r["model"] == f"zoo:{name}"), None)
         if triplets and triplets["statistics"].get("by_length"):
             rows = triplets["statistics"]["by_length"]
