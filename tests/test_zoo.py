@@ -74,7 +74,16 @@ def test_shipped_models_carry_their_card_and_measurements(model_dir):
 
 @pytest.mark.slow
 def test_training_reproduces_the_shipped_nano_held_out_loss(tmp_path):
-    """From scratch, the smallest size's recipe lands within 3% of the shipped held-out loss (about 15-25 min on 2 cores)."""
+    """From scratch, the smallest size's recipe lands within 3% of the shipped held-out loss (15.5 min on 2 idle cores).
+
+    The shipped nano was trained with 2 torch threads; another thread count splits float sums differently and the
+    trajectory drifts (a 1-thread run ended 4.4% higher), so the test pins the shipped count.
+    """
     shipped_log = json.loads((model_dir("nano") / "training_log.json").read_text())
-    log = train("nano", tmp_path / "nano")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(int(shipped_log["hardware"].split(", ")[1].split()[0]))
+    try:
+        log = train("nano", tmp_path / "nano")
+    finally:
+        torch.set_num_threads(threads)
     assert log["held_out_loss"] == pytest.approx(shipped_log["held_out_loss"], rel=0.03)

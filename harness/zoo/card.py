@@ -19,6 +19,10 @@ EARLIER_RECIPES = [
     ("same motif recipe, longer", "20k", "phase change at 7-8k steps; 4 of 8 heads right-token heads (0.31-0.40), no current-token heads"),
     ("d256, 4+4 (this card's milli), lr 1.5e-3, 5000-step schedule", "stopped at 600", "train loss 5.44 when stopped: too slow for the "
      "CPU budget (about 1 step/s); restarted with a shorter schedule"),
+    ("milli's recipe with a 6,500-step schedule, beside an 18k-step run of micro", "stopped at 1.2k", "held-out loss 5.29 at 1k; about 1 "
+     "step/s with micro on the other core, so it could not finish in the CPU time at hand"),
+    ("nano's recipe, 1 torch thread, beside the other runs (shipped before)", "12k", "held-out loss 2.38, MASE 2.06 (seasonal naive 1.96); "
+     "no head >= 0.3 (strongest right L1H1 0.092)"),
 ]
 
 
@@ -74,8 +78,8 @@ def render_card(name: str, log: dict, evaluation: dict, report: dict | None, rep
         "Data mix (share of each batch): " + ", ".join(f"{family} {share:.0%}" for family, share in MIX.items())
         + " (see the README's Model zoo section).",
         "",
-        f"Training time {log['training_seconds'] / 60:.1f} min on {log['hardware']} (torch {log['torch']}), sharing the machine with other "
-        "training runs.",
+        f"Training time {log['training_seconds'] / 60:.1f} min on {log['hardware']} (torch {log['torch']})"
+        + (f", 1-minute load average {log['load_average']} at the end (other work on the machine slows training)" if "load_average" in log else "") + ".",
         "",
         "## Results",
         "",
@@ -86,8 +90,9 @@ def render_card(name: str, log: dict, evaluation: dict, report: dict | None, rep
         "Held-out forecasts, MASE (lower is better) against seasonal naive:",
         "",
     ]
-    lines += _table(["series", "n", "model MASE", "seasonal-naive MASE", "share where the model is better"],
-                    [[family, v["series"], v["model_mase"], v["seasonal_naive_mase"], f"{v['model_better_share']:.0%}"]
+    lines += _table(["series", "n", "model MASE", "seasonal-naive MASE", "difference, 95% CI", "share where the model is better"],
+                    [[family, v["series"], v["model_mase"], v["seasonal_naive_mase"],
+                      "{:+.3f} .. {:+.3f}".format(*v["difference_ci"]) if "difference_ci" in v else "not measured", f"{v['model_better_share']:.0%}"]
                      for family, v in forecast.items() if family != "procedure"])
     lines += ["", forecast["procedure"] + ".", "", "## Induction heads (RRT, sl=10, rf=2)", ""]
     best = rrt["strongest_head"]

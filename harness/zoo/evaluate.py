@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.stats import bootstrap_mean_ci
 from harness.zoo.train import CONTEXT_LENGTH, PREDICTION_LENGTH, held_out_loss, held_out_set, tokenizer
 
 NUM_SAMPLES = 20
@@ -44,14 +45,17 @@ def forecast_quality(model_dir: Path, values: np.ndarray, seasons: np.ndarray, f
 
     def summary(mask):
         m, n = model_scores[mask & usable], naive_scores[mask & usable]
+        _, low, high = bootstrap_mean_ci(m - n, seed=seed)
         return {"series": int(len(m)), "model_mase": round(float(np.mean(m)), 4), "seasonal_naive_mase": round(float(np.mean(n)), 4),
-                "model_better_share": round(float(np.mean(m < n)), 4)}
+                "difference_ci": [round(float(low), 4), round(float(high), 4)], "model_better_share": round(float(np.mean(m < n)), 4)}
 
     names = np.array(families)
     return {"all": summary(np.ones(len(values), dtype=bool)), **{family: summary(names == family) for family in sorted(set(families))},
             "procedure": f"median of {NUM_SAMPLES} ChronosPipeline samples (seed {seed}); seasonal naive repeats the last season of the "
                          "context, the season being the generating period (motif length, seasonal period, shortest periodic kernel; 1 "
-                         "where there is none); MASE scaled by the context's mean one-step change; series with a constant context left out"}
+                         "where there is none); MASE scaled by the context's mean one-step change; series with a constant context left out; "
+                         f"CI: 95% paired percentile bootstrap over series of the mean difference, model minus seasonal naive (2000 resamples, "
+                         f"seed {seed})"}
 
 
 def rrt_counts(model_dir: Path, threshold: float = 0.3) -> dict:

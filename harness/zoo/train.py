@@ -7,6 +7,7 @@ Objective as in Chronos: mean-scale the context, tokenize with the chronos token
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from dataclasses import asdict, dataclass
@@ -153,6 +154,7 @@ def train(size: str, out: Path, *, steps: int | None = None, log_every: int = 10
         "training_seconds": round(seconds, 1),
         "hardware": f"{platform.machine()}, {torch.get_num_threads()} torch threads, {platform.processor() or 'cpu'}",
         "torch": torch.__version__,
+        "load_average": round(os.getloadavg()[0], 2),
         "curve": curve,
     }
     model.eval()
