@@ -19,7 +19,9 @@ EARLIER_RECIPES = [
     ("same motif recipe, longer", "20k", "phase change at 7-8k steps; 4 of 8 heads right-token heads (0.31-0.40), no current-token heads"),
     ("d256, 4+4 (this card's milli), lr 1.5e-3, 5000-step schedule", "stopped at 600", "train loss 5.44 when stopped: too slow for the "
      "CPU budget (about 1 step/s); restarted with a shorter schedule"),
-    ("milli's recipe with a 6,500-step schedule, beside an 18k-step run of micro", "stopped at 1.2k", "held-out loss 5.29 at 1k; about 1 "
+    ("micro's shape, bf16 autocast, lr 2e-3, shipped for a while", "3k", "held-out loss 4.05, MASE 5.44 (seasonal naive 1.96); no head "
+     ">= 0.3 (strongest right L0H3 0.197)"),
+    ("milli's recipe with a 6,500-step schedule, beside micro's 18k-step run (shipped)", "stopped at 1.2k", "held-out loss 5.29 at 1k; about 1 "
      "step/s with micro on the other core, so it could not finish in the CPU time at hand"),
     ("nano's recipe, 1 torch thread, beside the other runs (shipped before)", "12k", "held-out loss 2.38, MASE 2.06 (seasonal naive 1.96); "
      "no head >= 0.3 (strongest right L1H1 0.092)"),
