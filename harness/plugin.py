@@ -319,15 +319,16 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def chronos(request):
     """The loaded Chronos-T5 model (harness.models.LoadedModel) for this parametrisation; loaded once per session."""
-    try:
-        return _session(request.config).model(request.param)
-    except HarnessError as error:
-        pytest.fail(str(error), pytrace=False)
+    return _parametrised_model(request)
 
 
 @pytest.fixture(scope="session")
 def causal_lm(request):
     """The loaded decoder-only causal LM (harness.models.LoadedModel, family causal-lm) for this parametrisation."""
+    return _parametrised_model(request)
+
+
+def _parametrised_model(request):
     try:
         return _session(request.config).model(request.param)
     except HarnessError as error:

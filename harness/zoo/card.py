@@ -94,7 +94,7 @@ def render_card(name: str, log: dict, evaluation: dict, report: dict | None, rep
     ]
     lines += _table(["series", "n", "model MASE", "seasonal-naive MASE", "difference, 95% CI", "share where the model is better"],
                     [[family, v["series"], v["model_mase"], v["seasonal_naive_mase"],
-                      "{:+.3f} .. {:+.3f}".format(*v["difference_ci"]) if "difference_ci" in v else "not measured", f"{v['model_better_share']:.0%}"]
+                      "{:+.3f} .. {:+.3f}".format(*v["difference_ci"]), f"{v['model_better_share']:.0%}"]
                      for family, v in forecast.items() if family != "procedure"])
     lines += ["", forecast["procedure"] + ".", "", "## Induction heads (RRT, sl=10, rf=2)", ""]
     best = rrt["strongest_head"]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import platform
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from harness import atomic
+from harness.zoo.train import fit
 
 NAME = "attn-only-2l"
 BOS_TOKEN_ID = 0
@@ -118,26 +118,14 @@ def train(out: Path, recipe: LMRecipe = RECIPE, *, steps: int | None = None, log
     streams = TokenStreams(recipe, recipe.seed)
     held_out = TokenStreams(recipe, HELD_OUT_SEED).batch(HELD_OUT_SEQUENCES)
     trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=recipe.learning_rate, weight_decay=recipe.weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.learning_rate, total_steps=recipe.steps,
-                                                   pct_start=recipe.warmup, anneal_strategy="cos")
-    curve, recent, started = [], [], time.perf_counter()
-    for step in range(1, recipe.steps + 1):
+
+    def batch_loss():
         ids = torch.as_tensor(streams.batch(recipe.batch_size))
-        loss = model(input_ids=ids, labels=ids).loss
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-        optimizer.step()
-        schedule.step()
-        recent = (recent + [loss.item()])[-log_every:]
-        if step % log_every == 0 or step == recipe.steps:
-            point = {"step": step, "train_loss": round(float(np.mean(recent)), 4), "seconds": round(time.perf_counter() - started, 1)}
-            if step % eval_every == 0 or step == recipe.steps:
-                point["held_out_loss"] = round(held_out_loss(model, held_out), 4)
-            curve.append(point)
-            if progress:
-                progress(point)
+        return model(input_ids=ids, labels=ids).loss
+
+    curve, seconds = fit(trainable, batch_loss, lambda: held_out_loss(model, held_out), steps=recipe.steps, learning_rate=recipe.learning_rate,
+                         weight_decay=recipe.weight_decay, warmup=recipe.warmup, clip=1.0, log_every=log_every, eval_every=eval_every,
+                         progress=progress)
     log = {
         "name": NAME,
         "recipe": asdict(recipe),
@@ -145,7 +133,7 @@ def train(out: Path, recipe: LMRecipe = RECIPE, *, steps: int | None = None, log
         "final_train_loss": curve[-1]["train_loss"],
         "held_out_loss": curve[-1]["held_out_loss"],
         "held_out": {"seed": HELD_OUT_SEED, "sequences": HELD_OUT_SEQUENCES},
-        "training_seconds": round(time.perf_counter() - started, 1),
+        "training_seconds": round(seconds, 1),
         "hardware": f"{platform.machine()}, {torch.get_num_threads()} torch threads, {platform.processor() or 'cpu'}",
         "torch": torch.__version__,
         "curve": curve,

@@ -102,6 +102,35 @@ def build_model(recipe: Recipe):
     return T5ForConditionalGeneration(config)
 
 
+def fit(parameters: list, batch_loss, evaluate, *, steps: int, learning_rate: float, weight_decay: float, warmup: float, clip: float,
+        log_every: int, eval_every: int, progress=None) -> tuple[list[dict], float]:
+    """AdamW with a one-cycle cosine schedule and gradient clipping; returns the logged curve and the seconds taken.
+
+    ``batch_loss()`` draws the next batch and returns its loss; ``evaluate()`` returns the held-out loss.
+    """
+    import torch
+
+    optimizer = torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=learning_rate, total_steps=steps, pct_start=warmup, anneal_strategy="cos")
+    curve, recent, started = [], [], time.perf_counter()
+    for step in range(1, steps + 1):
+        loss = batch_loss()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, clip)
+        optimizer.step()
+        schedule.step()
+        recent = (recent + [loss.item()])[-log_every:]
+        if step % log_every == 0 or step == steps:
+            point = {"step": step, "train_loss": round(float(np.mean(recent)), 4), "seconds": round(time.perf_counter() - started, 1)}
+            if step % eval_every == 0 or step == steps:
+                point["held_out_loss"] = round(evaluate(), 4)
+            curve.append(point)
+            if progress:
+                progress(point)
+    return curve, time.perf_counter() - started
+
+
 def train(size: str, out: Path, *, steps: int | None = None, log_every: int = 100, eval_every: int = 1000, progress=None) -> dict:
     """Train one zoo size and write its checkpoint directory (with training_log.json) atomically at ``out``."""
     import torch
@@ -117,29 +146,16 @@ def train(size: str, out: Path, *, steps: int | None = None, log_every: int = 10
     source = SeriesSource(CONTEXT_LENGTH + PREDICTION_LENGTH, recipe.seed)
     length_rng = np.random.default_rng([recipe.seed, 2])
     held_out_values, _, _ = held_out_set()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate, weight_decay=recipe.weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.learning_rate, total_steps=recipe.steps,
-                                                   pct_start=recipe.warmup, anneal_strategy="cos")
-    curve, recent, started = [], [], time.perf_counter()
-    for step in range(1, recipe.steps + 1):
+
+    def batch_loss():
         values, _, _ = source.batch(recipe.batch_size)
         input_ids, attention_mask, labels = encode(tok, values, length_rng.integers(MIN_CONTEXT, CONTEXT_LENGTH + 1, recipe.batch_size))
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16_autocast):
-            loss = model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.clip)
-        optimizer.step()
-        schedule.step()
-        recent = (recent + [loss.item()])[-log_every:]
-        if step % log_every == 0 or step == recipe.steps:
-            point = {"step": step, "train_loss": round(float(np.mean(recent)), 4), "seconds": round(time.perf_counter() - started, 1)}
-            if step % eval_every == 0 or step == recipe.steps:
-                point["held_out_loss"] = round(held_out_loss(model, tok, held_out_values), 4)
-            curve.append(point)
-            if progress:
-                progress(point)
-    seconds = time.perf_counter() - started
+            return model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss
+
+    curve, seconds = fit(list(model.parameters()), batch_loss, lambda: held_out_loss(model, tok, held_out_values), steps=recipe.steps,
+                         learning_rate=recipe.learning_rate, weight_decay=recipe.weight_decay, warmup=recipe.warmup, clip=recipe.clip,
+                         log_every=log_every, eval_every=eval_every, progress=progress)
     log = {
         "size": size,
         "recipe": asdict(recipe),
