@@ -40,7 +40,8 @@ SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 # Stated tolerance between bfloat16 and float32 batch-mean head scores, checked by tests/test_dtype.py
 # (measured at most 1.1e-4 on the random-init checkpoint, 2e-6 on the planted one).
-BF16_SCORE_TOLERANCE = 0.01
+# Largest bfloat16-vs-float32 head-score difference measured (tests/test_dtype.py): 0.021, zoo:milli's C1 mosaic.
+BF16_SCORE_TOLERANCE = 0.03
 OUTCOMES = ("passed", "failed", "inconclusive", "error", "skipped")
 
 
@@ -182,7 +183,7 @@ def render_markdown(report: Report) -> str:
     ]
     if run["dtype"] != "float32":
         lines += [f"Note: measured in {run['dtype']}; head scores agree with float32 within {BF16_SCORE_TOLERANCE} on the "
-                  "planted checkpoints (tests/test_dtype.py), so a score within that distance of a threshold may flip.", ""]
+                  "planted checkpoints and the zoo (tests/test_dtype.py), so a score within that distance of a threshold may flip.", ""]
     lines += [
         "## Models",
         "",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from harness.zoo import model_dir, shipped
+from harness.zoo import ZOO_DIR, model_dir, shipped
 from harness.zoo.data import MIX, SeriesSource, kernel_synth
 from harness.zoo.evaluate import mase, seasonal_naive
 from harness.zoo.train import CONTEXT_LENGTH, PREDICTION_LENGTH, SIZES, train
@@ -70,6 +70,14 @@ def test_shipped_models_carry_their_card_and_measurements(model_dir):
         assert number in card
     assert "## Claims" in card and "Recipes tried before" in card
     assert f"current-token heads: **{len(evaluation['rrt']['current_heads'])}**" in card
+
+
+def test_shipped_weights_stay_under_40_mb_in_the_dtype_their_recipe_stores():
+    for directory in SHIPPED:
+        recipe = SIZES[json.loads((directory / "training_log.json").read_text())["size"]]
+        assert json.loads((directory / "config.json").read_text()).get("dtype", "float32") == recipe.stored_dtype, directory.name
+    weights = sum((directory / "model.safetensors").stat().st_size for directory in ZOO_DIR.iterdir() if (directory / "model.safetensors").exists())
+    assert weights < 40e6, f"shipped weights total {weights / 1e6:.1f} MB"
 
 
 @pytest.mark.slow
