@@ -30,6 +30,11 @@ EARLIER_RECIPES = [
 ]
 
 
+def training_time(log: dict) -> str:
+    load = f", 1-minute load average {log['load_average']} at the end (other work on the machine slows training)" if "load_average" in log else ""
+    return f"Training time {log['training_seconds'] / 60:.1f} min on {log['hardware']} (torch {log['torch']}){load}."
+
+
 def _table(header: list[str], rows: list[list]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
 
@@ -82,8 +87,7 @@ def render_card(name: str, log: dict, evaluation: dict, report: dict | None, rep
         "Data mix (share of each batch): " + ", ".join(f"{family} {share:.0%}" for family, share in MIX.items())
         + " (see the README's Model zoo section).",
         "",
-        f"Training time {log['training_seconds'] / 60:.1f} min on {log['hardware']} (torch {log['torch']})"
-        + (f", 1-minute load average {log['load_average']} at the end (other work on the machine slows training)" if "load_average" in log else "") + ".",
+        training_time(log),
         "",
         "## Results",
         "",
@@ -173,7 +177,7 @@ def render_lm_card(name: str, log: dict, report: dict | None, report_path: str |
         f"weight decay {recipe['weight_decay']}), one-cycle schedule with {recipe['warmup']:.0%} warm-up, gradient clip 1.0, batch "
         f"{recipe['batch_size']}, seed {recipe['seed']} (language seed {recipe['data_seed']}), **{recipe['steps']:,} steps**.",
         "",
-        f"Training time {log['training_seconds'] / 60:.1f} min on {log['hardware']} (torch {log['torch']}).",
+        training_time(log),
         "",
         "## Results",
         "",

@@ -8,14 +8,13 @@ predicts a copied segment beyond its first token, so the repeats reward an induc
 from __future__ import annotations
 
 import json
-import platform
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from harness import atomic
-from harness.zoo.train import fit
+from harness.zoo.train import fit, machine_facts
 
 NAME = "attn-only-2l"
 BOS_TOKEN_ID = 0
@@ -134,8 +133,7 @@ def train(out: Path, recipe: LMRecipe = RECIPE, *, steps: int | None = None, log
         "held_out_loss": curve[-1]["held_out_loss"],
         "held_out": {"seed": HELD_OUT_SEED, "sequences": HELD_OUT_SEQUENCES},
         "training_seconds": round(seconds, 1),
-        "hardware": f"{platform.machine()}, {torch.get_num_threads()} torch threads, {platform.processor() or 'cpu'}",
-        "torch": torch.__version__,
+        **machine_facts(),
         "curve": curve,
     }
     model.eval()

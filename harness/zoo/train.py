@@ -133,6 +133,14 @@ def fit(parameters: list, batch_loss, evaluate, *, steps: int, learning_rate: fl
     return curve, time.perf_counter() - started
 
 
+def machine_facts() -> dict:
+    """Where a training run ran, for its log: the thread count and load decide its speed (and, for threads, its float sums)."""
+    import torch
+
+    return {"hardware": f"{platform.machine()}, {torch.get_num_threads()} torch threads, {platform.processor() or 'cpu'}",
+            "torch": torch.__version__, "load_average": round(os.getloadavg()[0], 2)}
+
+
 def train(size: str, out: Path, *, steps: int | None = None, log_every: int = 100, eval_every: int = 1000, progress=None) -> dict:
     """Train one zoo size and write its checkpoint directory (with training_log.json) atomically at ``out``."""
     import torch
@@ -170,9 +178,7 @@ def train(size: str, out: Path, *, steps: int | None = None, log_every: int = 10
         "held_out_loss": curve[-1]["held_out_loss"],
         "held_out": {"seed": HELD_OUT_SEED, "series": HELD_OUT_SERIES, "context": CONTEXT_LENGTH},
         "training_seconds": round(seconds, 1),
-        "hardware": f"{platform.machine()}, {torch.get_num_threads()} torch threads, {platform.processor() or 'cpu'}",
-        "torch": torch.__version__,
-        "load_average": round(os.getloadavg()[0], 2),
+        **machine_facts(),
         "curve": curve,
     }
     model.eval()
