@@ -27,6 +27,9 @@ EARLIER_RECIPES = [
      "(seasonal naive 1.96); no head >= 0.3 (strongest right L1H0 0.09)"),
     ("milli's shape, lr 1.5e-3, 16,000-step schedule, 2 threads (shipped before)", "16k", "plateau near 5.05 from 1.5k to 8k steps, then "
      "a slow fall: held-out loss 4.64, MASE 5.17 (seasonal naive 1.96); no head >= 0.3 (strongest current L2H3 0.095)"),
+    ("milli's shape, lr 1e-3, 12,000-step schedule (probe)", "stopped at 3.2k", "held-out loss 5.14 at 1k, 4.80 at 2k, 4.71 at 3k "
+     "(the shipped milli, lr 6e-4: 5.17, 4.56, 4.33)"),
+    ("milli's shape, lr 3e-4, 12,000-step schedule (probe)", "stopped at 3k", "held-out loss 5.70 at 1k, 4.77 at 2k, 4.39 at 3k"),
     ("nano's recipe, 1 torch thread, beside the other runs (shipped before)", "12k", "held-out loss 2.38, MASE 2.06 (seasonal naive 1.96); "
      "no head >= 0.3 (strongest right L1H1 0.092)"),
 ]
