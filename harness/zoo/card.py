@@ -70,6 +70,9 @@ def render_card(name: str, log: dict, evaluation: dict, report: dict | None, rep
     recipe = log["recipe"]
     forecast = evaluation["forecast"]
     rrt = evaluation["rrt"]
+    stored = recipe.get("stored_dtype", "float32")  # logs written before the recipe named it stored float32
+    storage = [f"Weights are stored in {stored} (trained in float32) to keep the zoo under 40 MB; the evaluation below was made on the "
+               "stored weights.", ""] if stored != "float32" else []
     lines = [
         f"# {name}",
         "",
@@ -83,6 +86,7 @@ def render_card(name: str, log: dict, evaluation: dict, report: dict | None, rep
         "",
         "## Training",
         "",
+        *storage,
         f"Chronos objective: mean-scaled uniform bins over [-15, 15] (the chronos tokenizer), context + EOS, cross-entropy on the next "
         f"{log['prediction_length']} tokens + EOS. AdamW (lr {recipe['learning_rate']}, weight decay {recipe['weight_decay']}), one-cycle "
         f"schedule with {recipe['warmup']:.0%} warm-up, gradient clip {recipe['clip']}, batch {recipe['batch_size']}, dropout {recipe['dropout']}, "
@@ -132,15 +136,8 @@ def render_card(name: str, log: dict, evaluation: dict, report: dict | None, rep
 
 
 def write_card(model_dir: Path, log: dict, evaluation: dict, report: dict | None, report_path: str | None) -> Path:
-    import json
-
     path = Path(model_dir) / "README.md"
-    text = render_card(Path(model_dir).name, log, evaluation, report, report_path)
-    stored = json.loads((Path(model_dir) / "config.json").read_text()).get("dtype", "float32")
-    if stored != "float32":
-        text = text.replace("## Training\n", f"## Training\n\nWeights are stored in {stored} (trained in float32) to keep the zoo under 40 MB; "
-                            "the evaluation below was made on the stored weights.\n", 1)
-    atomic.write_text(path, text)
+    atomic.write_text(path, render_card(Path(model_dir).name, log, evaluation, report, report_path))
     return path
 
 
