@@ -17,19 +17,21 @@ EARLIER_RECIPES = [
     ("d128, 2+2, initializer_factor 0.05", "1.75k", "loss 6.0 (slow to learn); none"),
     ("d64, 2+2, lr 3e-3; 60% motifs repeated 1-3 times (no KernelSynth)", "4k", "loss 1.4; none; cross-attention near uniform"),
     ("same motif recipe, longer", "20k", "phase change at 7-8k steps; 4 of 8 heads right-token heads (0.31-0.40), no current-token heads"),
-    ("milli's shape, lr 1.5e-3, 5,000-step schedule", "stopped at 600", "train loss 5.44 when stopped: too slow for the "
+    ("d256, 4+4 layers, 4 heads of 64, lr 1.5e-3, 5,000-step schedule", "stopped at 600", "train loss 5.44 when stopped: too slow for the "
      "CPU budget (about 1 step/s); restarted with a shorter schedule"),
     ("micro's shape, bf16 autocast, lr 2e-3, shipped for a while", "3k", "held-out loss 4.05, MASE 5.44 (seasonal naive 1.96); no head "
      ">= 0.3 (strongest right L0H3 0.197)"),
-    ("milli's shape, lr 1.5e-3, 6,500-step schedule, beside micro's 18k-step run (shipped)", "stopped at 1.2k", "held-out loss 5.29 at 1k; about 1 "
+    ("d256, 4+4 layers, 4 heads of 64, lr 1.5e-3, 6,500-step schedule, beside micro's 18k-step run (shipped)", "stopped at 1.2k", "held-out loss 5.29 at 1k; about 1 "
      "step/s with micro on the other core, so it could not finish in the CPU time at hand"),
-    ("milli's shape, lr 1.5e-3, 1,500-step schedule, 1 thread beside other runs (shipped before)", "1.5k", "held-out loss 5.26, MASE 5.45 "
+    ("d256, 4+4 layers, 4 heads of 64, lr 1.5e-3, 1,500-step schedule, 1 thread beside other runs (shipped before)", "1.5k", "held-out loss 5.26, MASE 5.45 "
      "(seasonal naive 1.96); no head >= 0.3 (strongest right L1H0 0.09)"),
-    ("milli's shape, lr 1.5e-3, 16,000-step schedule, 2 threads (shipped before)", "16k", "plateau near 5.05 from 1.5k to 8k steps, then "
+    ("d256, 4+4 layers, 4 heads of 64, lr 1.5e-3, 16,000-step schedule, 2 threads (shipped before)", "16k", "plateau near 5.05 from 1.5k to 8k steps, then "
      "a slow fall: held-out loss 4.64, MASE 5.17 (seasonal naive 1.96); no head >= 0.3 (strongest current L2H3 0.095)"),
-    ("milli's shape, lr 1e-3, 12,000-step schedule (probe)", "stopped at 3.2k", "held-out loss 5.14 at 1k, 4.80 at 2k, 4.71 at 3k "
-     "(the shipped milli, lr 6e-4: 5.17, 4.56, 4.33)"),
-    ("milli's shape, lr 3e-4, 12,000-step schedule (probe)", "stopped at 3k", "held-out loss 5.70 at 1k, 4.77 at 2k, 4.39 at 3k"),
+    ("d256, 4+4 layers, 4 heads of 64, lr 1e-3, 12,000-step schedule (probe)", "stopped at 3.2k", "held-out loss 5.14 at 1k, 4.80 at 2k, 4.71 at 3k "
+     "(the run at lr 6e-4 below: 5.17, 4.56, 4.33)"),
+    ("d256, 4+4 layers, 4 heads of 64, lr 3e-4, 12,000-step schedule (probe)", "stopped at 3k", "held-out loss 5.70 at 1k, 4.77 at 2k, 4.39 at 3k"),
+    ("d256, 4+4 layers, 4 heads of 64, lr 6e-4, 12,000-step schedule (shipped before)", "12k", "left the plateau by 2k steps, then a "
+     "slow fall with no phase change: held-out loss 3.53, MASE 5.14 (seasonal naive 1.96); no head >= 0.3 (strongest right L1H0 0.067)"),
     ("nano's recipe, 1 torch thread, beside the other runs (shipped before)", "12k", "held-out loss 2.38, MASE 2.06 (seasonal naive 1.96); "
      "no head >= 0.3 (strongest right L1H1 0.092)"),
 ]
