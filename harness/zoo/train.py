@@ -47,7 +47,7 @@ class Recipe:
 SIZES = {
     "nano": Recipe(d_model=64, d_ff=256, layers=2, heads=4, d_kv=16, steps=12_000, learning_rate=3e-3),
     "micro": Recipe(d_model=128, d_ff=512, layers=3, heads=4, d_kv=32, steps=18_000, learning_rate=2e-3, bf16_autocast=True),
-    "milli": Recipe(d_model=256, d_ff=1024, layers=4, heads=8, d_kv=32, steps=16_000, learning_rate=6e-4, bf16_autocast=True,
+    "milli": Recipe(d_model=256, d_ff=1024, layers=4, heads=8, d_kv=32, steps=18_000, learning_rate=4e-4, bf16_autocast=True,
                     stored_dtype="bfloat16"),
 }
 
