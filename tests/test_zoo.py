@@ -44,12 +44,13 @@ def test_seasonal_naive_and_mase():
     assert np.isnan(mase(np.array([1.0]), np.array([1.0]), np.ones(5)))
 
 
-def test_a_few_training_steps_lower_the_loss_and_write_a_loadable_checkpoint(tmp_path):
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU"))])
+def test_a_few_training_steps_lower_the_loss_and_write_a_loadable_checkpoint(tmp_path, device):
     from chronos import ChronosPipeline
 
     from harness.models import load_model
 
-    log = train("nano", tmp_path / "nano", steps=60, log_every=20, eval_every=60)
+    log = train("nano", tmp_path / "nano", steps=60, device=device, log_every=20, eval_every=60)
     losses = [point["train_loss"] for point in log["curve"]]
     assert losses[-1] < losses[0] - 0.5, losses
     assert {p.name for p in (tmp_path / "nano").iterdir()} >= {"config.json", "model.safetensors", "generation_config.json", "training_log.json"}

@@ -86,7 +86,8 @@ def held_out_loss(model, tok, values) -> float:
     with torch.no_grad():
         for start in range(0, len(values), 128):
             chunk = values[start : start + 128]
-            input_ids, attention_mask, labels = encode(tok, chunk, np.full(len(chunk), CONTEXT_LENGTH))
+            batch = encode(tok, chunk, np.full(len(chunk), CONTEXT_LENGTH))
+            input_ids, attention_mask, labels = (t.to(model.device) for t in batch)
             losses.append(float(model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss) * len(chunk))
     model.train()
     return sum(losses) / len(values)
@@ -133,16 +134,18 @@ def fit(parameters: list, batch_loss, evaluate, *, steps: int, learning_rate: fl
     return curve, time.perf_counter() - started
 
 
-def machine_facts() -> dict:
+def machine_facts(device: str = "cpu") -> dict:
     """Where a training run ran, for its log: the thread count and load decide its speed (and, for threads, its float sums)."""
     import torch
 
-    return {"hardware": f"{platform.machine()}, {torch.get_num_threads()} torch threads, {platform.processor() or 'cpu'}",
+    accelerator = f", {torch.cuda.get_device_name(device)}" if device.startswith("cuda") else ""
+    return {"hardware": f"{platform.machine()}, {torch.get_num_threads()} torch threads, {platform.processor() or 'cpu'}{accelerator}",
             "torch": torch.__version__, "load_average": round(os.getloadavg()[0], 2)}
 
 
-def train(size: str, out: Path, *, steps: int | None = None, log_every: int = 100, eval_every: int = 1000, progress=None) -> dict:
-    """Train one zoo size and write its checkpoint directory (with training_log.json) atomically at ``out``."""
+def train(size: str, out: Path, *, steps: int | None = None, device: str = "cpu", log_every: int = 100, eval_every: int = 1000,
+          progress=None) -> dict:
+    """Train one zoo size on ``device`` and write its checkpoint directory (with training_log.json) atomically at ``out``."""
     import torch
 
     from harness.architectures import save_checkpoint
@@ -150,7 +153,7 @@ def train(size: str, out: Path, *, steps: int | None = None, log_every: int = 10
     recipe = SIZES[size]
     if steps is not None:
         recipe = Recipe(**{**asdict(recipe), "steps": steps})
-    model = build_model(recipe)
+    model = build_model(recipe).to(device)
     model.train()
     tok = tokenizer()
     source = SeriesSource(CONTEXT_LENGTH + PREDICTION_LENGTH, recipe.seed)
@@ -159,8 +162,9 @@ def train(size: str, out: Path, *, steps: int | None = None, log_every: int = 10
 
     def batch_loss():
         values, _, _ = source.batch(recipe.batch_size)
-        input_ids, attention_mask, labels = encode(tok, values, length_rng.integers(MIN_CONTEXT, CONTEXT_LENGTH + 1, recipe.batch_size))
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16_autocast):
+        batch = encode(tok, values, length_rng.integers(MIN_CONTEXT, CONTEXT_LENGTH + 1, recipe.batch_size))
+        input_ids, attention_mask, labels = (t.to(device) for t in batch)
+        with torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=recipe.bf16_autocast):
             return model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss
 
     curve, seconds = fit(list(model.parameters()), batch_loss, lambda: held_out_loss(model, tok, held_out_values), steps=recipe.steps,
@@ -178,13 +182,13 @@ def train(size: str, out: Path, *, steps: int | None = None, log_every: int = 10
         "held_out_loss": curve[-1]["held_out_loss"],
         "held_out": {"seed": HELD_OUT_SEED, "series": HELD_OUT_SERIES, "context": CONTEXT_LENGTH},
         "training_seconds": round(seconds, 1),
-        **machine_facts(),
+        **machine_facts(device),
         "curve": curve,
     }
     model.eval()
 
     def fill(staging: Path) -> None:
-        save_checkpoint(model.to(getattr(torch, recipe.stored_dtype)), staging)
+        save_checkpoint(model.to("cpu", getattr(torch, recipe.stored_dtype)), staging)
         (staging / "training_log.json").write_text(json.dumps(log, indent=2) + "\n")
 
     atomic.write_directory(out, fill)
