@@ -117,6 +117,7 @@ def zoo(args) -> int:
     import json
 
     from harness.zoo import LANGUAGE_MODELS, card, evaluate, lm_train, model_dir, train
+    from harness.models import resolve_device
 
     sizes = args.size or list(train.SIZES) + ([] if args.action == "evaluate" else list(LANGUAGE_MODELS))
     for size in sizes:
@@ -135,7 +136,7 @@ def zoo(args) -> int:
                 raise HarnessError(f"{size} is evaluated by `pytest claims/` (claims L1-L7); `harness zoo evaluate` covers the Chronos sizes")
             continue
         if args.action == "train":
-            log = train.train(size, out, steps=args.steps, device=args.device,
+            log = train.train(size, out, steps=args.steps, device=resolve_device(args.device),
                               progress=lambda point: print(json.dumps(point), flush=True))
             print(f"wrote {out}: held-out loss {log['held_out_loss']} after {log['recipe']['steps']} steps in {log['training_seconds'] / 60:.1f} min")
         elif args.action == "evaluate":
@@ -205,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--out", metavar="DIR", help="with one --size: write there instead of harness/zoo/models/chronos-zoo-SIZE")
     z.add_argument("--steps", type=int, default=None, help="train: override the recipe's step count (the schedule follows it)")
     z.add_argument("--claims-report", metavar="REPORT", help="card: the report.json of `pytest claims/` on the zoo")
-    z.add_argument("--device", default="cpu", help="train: cpu or cuda[:N] (default: cpu, where the shipped nano and micro were trained)")
+    z.add_argument("--device", default="cpu", help="train: cpu, cuda[:N] or auto (default: cpu, where the shipped sizes were trained)")
     z.set_defaults(run=zoo)
     return parser
 

@@ -35,3 +35,10 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert "does not exist" in result.stderr
+
+
+def test_zoo_train_refuses_a_device_it_cannot_use_in_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "harness.cli", "zoo", "train", "--size", "nano", "--steps", "20", "--device", "tpu",
+                             "--out", str(tmp_path / "nano")], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "unknown device 'tpu'" in result.stderr and not (tmp_path / "nano").exists()
