@@ -60,8 +60,8 @@ def tokenizer():
     return ChronosConfig(**{**CHRONOS_CONFIG, "context_length": CONTEXT_LENGTH, "prediction_length": PREDICTION_LENGTH}).create_tokenizer()
 
 
-def encode(tok, values: np.ndarray, context_lengths: np.ndarray):
-    """Token tensors for one batch: NaN-padded contexts of the given lengths and their forecast windows."""
+def encode(tok, values: np.ndarray, context_lengths: np.ndarray, device="cpu"):
+    """Token tensors for one batch, on ``device``: NaN-padded contexts of the given lengths and their forecast windows."""
     import torch
 
     context = torch.as_tensor(values[:, :CONTEXT_LENGTH], dtype=torch.float32).clone()
@@ -70,7 +70,7 @@ def encode(tok, values: np.ndarray, context_lengths: np.ndarray):
     input_ids, attention_mask, scale = tok.context_input_transform(context)
     labels, labels_mask = tok.label_input_transform(torch.as_tensor(values[:, CONTEXT_LENGTH:], dtype=torch.float32), scale)
     labels[~labels_mask] = -100
-    return input_ids, attention_mask, labels
+    return input_ids.to(device), attention_mask.to(device), labels.to(device)
 
 
 def held_out_set():
@@ -86,8 +86,7 @@ def held_out_loss(model, tok, values) -> float:
     with torch.no_grad():
         for start in range(0, len(values), 128):
             chunk = values[start : start + 128]
-            batch = encode(tok, chunk, np.full(len(chunk), CONTEXT_LENGTH))
-            input_ids, attention_mask, labels = (t.to(model.device) for t in batch)
+            input_ids, attention_mask, labels = encode(tok, chunk, np.full(len(chunk), CONTEXT_LENGTH), model.device)
             losses.append(float(model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss) * len(chunk))
     model.train()
     return sum(losses) / len(values)
@@ -162,8 +161,7 @@ def train(size: str, out: Path, *, steps: int | None = None, device: str = "cpu"
 
     def batch_loss():
         values, _, _ = source.batch(recipe.batch_size)
-        batch = encode(tok, values, length_rng.integers(MIN_CONTEXT, CONTEXT_LENGTH + 1, recipe.batch_size))
-        input_ids, attention_mask, labels = (t.to(device) for t in batch)
+        input_ids, attention_mask, labels = encode(tok, values, length_rng.integers(MIN_CONTEXT, CONTEXT_LENGTH + 1, recipe.batch_size), device)
         with torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=recipe.bf16_autocast):
             return model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss
 
