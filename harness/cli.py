@@ -136,9 +136,9 @@ def zoo(args) -> int:
                 raise HarnessError(f"{size} is evaluated by `pytest claims/` (claims L1-L7); `harness zoo evaluate` covers the Chronos sizes")
             continue
         if args.action == "train":
-            log = train.train(size, out, steps=args.steps, device=resolve_device(args.device),
+            log = train.train(size, out, steps=args.steps, device=resolve_device(args.device), resume=args.resume,
                               progress=lambda point: print(json.dumps(point), flush=True))
-            print(f"wrote {out}: held-out loss {log['held_out_loss']} after {log['recipe']['steps']} steps in {log['training_seconds'] / 60:.1f} min")
+            print(f"wrote {out}: held-out loss {log['held_out_loss']} after {sum(c['steps'] for c in log['cycles'])} steps in {log['training_seconds'] / 60:.1f} min")
         elif args.action == "evaluate":
             result = evaluate.evaluate(out)
             forecast = result["forecast"]["all"]
@@ -204,7 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--size", action="append", choices=["nano", "micro", "milli", "attn-only-2l"],
                    help="repeatable; default: every model (evaluate: every Chronos size)")
     z.add_argument("--out", metavar="DIR", help="with one --size: write there instead of harness/zoo/models/chronos-zoo-SIZE")
-    z.add_argument("--steps", type=int, default=None, help="train: override the recipe's step count (the schedule follows it)")
+    z.add_argument("--steps", type=int, default=None, help="train: one cycle of N steps instead of the recipe's schedule")
+    z.add_argument("--resume", metavar="DIR", help="train: continue a checkpoint of this size that has run fewer cycles than its recipe")
     z.add_argument("--claims-report", metavar="REPORT", help="card: the report.json of `pytest claims/` on the zoo")
     z.add_argument("--device", default="cpu", help="train: cpu, cuda[:N] or auto (default: cpu, where the shipped sizes were trained)")
     z.set_defaults(run=zoo)

@@ -30,11 +30,14 @@ def test_capture_matches_eager_attention_with_padding(loaded):
     assert lean[:3, ..., :5].abs().max() == 0
 
 
-def test_query_rows_and_chunks_give_identical_results(loaded):
+def test_query_rows_are_identical_and_chunks_agree_to_rounding(loaded):
     batch = rrt_batch(10, 2, 20, seed=5)
     full = capture.cross_attention(loaded.model, batch.encoder_ids, batch.decoder_ids)
-    row = capture.cross_attention(loaded.model, batch.encoder_ids, batch.decoder_ids, query_positions=[1], chunk_size=7)
+    row = capture.cross_attention(loaded.model, batch.encoder_ids, batch.decoder_ids, query_positions=[1])
     assert torch.equal(row[:, :, :, 0], full[:, :, :, 1])
+    # Some CPUs' matmul kernels round a batch of 7 differently from one of 20 (3.4e-7 measured on an Intel Xeon).
+    chunked = capture.cross_attention(loaded.model, batch.encoder_ids, batch.decoder_ids, query_positions=[1], chunk_size=7)
+    torch.testing.assert_close(chunked, row, rtol=0, atol=1e-6)
 
 
 def test_sdpa_alone_returns_no_attention_which_is_why_capture_exists(loaded):

@@ -1,6 +1,7 @@
 """The zoo: in-code training data, the Chronos training objective, the shipped checkpoints and their cards."""
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -59,13 +60,39 @@ def test_a_few_training_steps_lower_the_loss_and_write_a_loadable_checkpoint(tmp
     assert load_model(str(tmp_path / "nano"), "cpu", "float32").context_length == CONTEXT_LENGTH
 
 
+def test_a_resumed_run_ends_where_one_uninterrupted_run_ends(tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    from harness.zoo.train import Recipe
+
+    two_cycles = Recipe(**{**asdict(SIZES["nano"]), "steps": 30, "restarts": (30,), "stored_dtype": "bfloat16"})
+    monkeypatch.setitem(SIZES, "nano", two_cycles)
+    whole = train("nano", tmp_path / "whole", log_every=10, eval_every=30)
+    monkeypatch.setitem(SIZES, "nano", Recipe(**{**asdict(two_cycles), "restarts": ()}))
+    train("nano", tmp_path / "first", log_every=10, eval_every=30)
+    monkeypatch.setitem(SIZES, "nano", two_cycles)
+    resumed = train("nano", tmp_path / "resumed", resume=tmp_path / "first", log_every=10, eval_every=30)
+    assert [p["step"] for p in resumed["curve"]] == [p["step"] for p in whole["curve"]] == list(range(10, 61, 10))
+    assert resumed["held_out_loss"] == whole["held_out_loss"]
+    first, second = load_file(tmp_path / "whole" / "model.safetensors"), load_file(tmp_path / "resumed" / "model.safetensors")
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    with pytest.raises(ValueError, match="nothing to resume"):
+        train("nano", tmp_path / "again", resume=tmp_path / "resumed")
+    monkeypatch.setitem(SIZES, "nano", Recipe(**{**asdict(two_cycles), "learning_rate": 1e-3}))
+    with pytest.raises(ValueError, match="another recipe"):
+        train("nano", tmp_path / "other", resume=tmp_path / "first")
+    assert not (tmp_path / "again").exists() and not (tmp_path / "other").exists()
+
+
 @pytest.mark.skipif(not SHIPPED, reason="no zoo model is shipped")
 @pytest.mark.parametrize("model_dir", SHIPPED, ids=lambda p: p.name)
 def test_shipped_models_carry_their_card_and_measurements(model_dir):
     log = json.loads((model_dir / "training_log.json").read_text())
     evaluation = json.loads((model_dir / "evaluation.json").read_text())
     card = (model_dir / "README.md").read_text()
-    assert log["recipe"]["steps"] == SIZES[log["size"]].steps, "the shipped weights come from the recipe in harness/zoo/train.py"
+    recipe = SIZES[log["size"]]
+    assert (log["recipe"]["steps"], tuple(log["recipe"].get("restarts", ()))) == (recipe.steps, recipe.restarts), \
+        "the shipped weights come from the recipe in harness/zoo/train.py"
     for number in (f"{log['parameters']:,}", str(log["final_train_loss"]), str(evaluation["held_out_loss"]),
                    str(evaluation["forecast"]["all"]["model_mase"]), str(evaluation["forecast"]["all"]["seasonal_naive_mase"])):
         assert number in card

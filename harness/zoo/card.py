@@ -7,6 +7,7 @@ from pathlib import Path
 
 from harness import atomic
 from harness.zoo.data import MIX
+from harness.zoo.train import cycles_of
 
 # Recipes tried before the shipped ones, with what RRT (sl=10, rf=2) found; failures included.
 EARLIER_RECIPES = [
@@ -41,14 +42,36 @@ EARLIER_RECIPES = [
      "a drop near 2-3k steps: held-out loss 4.35 at 1k, 3.79 at 2k, 3.00 at 3k, 2.61 at 4k, 2.50 at 6k; MASE 2.25 (seasonal naive 1.96; "
      "motifs 0.50); 25 right-token heads (strongest L1H5 0.82). Not shipped: its held-out loss is within 0.01 of the shipped run's, "
      "less than run-to-run variation, and the shipped run reproduces on 2 CPU cores"),
+    ("d256, 4+4 layers, 8 heads of 32, lr 4e-4, 18,000-step schedule (shipped before; the shipped run's first cycle)", "18k",
+     "a drop near 9-10k steps: held-out loss 4.60 at 2k, 3.41 at 9k, 2.71 at 12k, 2.51 at 18k; MASE 2.21 (seasonal naive 1.96; motifs "
+     "0.30, clean seasonal 1.23); 24 right-token heads (strongest L2H3 0.76)"),
+    ("d256, 4+4 layers, 8 heads of 32, lr 4e-4, one 36,000-step schedule", "stopped at 2.5k", "held-out loss 6.55 at 1k, 4.98 at 2k "
+     "when the process was ended; 4 hours on 2 cores is long for one process, so the shipped recipe splits its steps into "
+     "cycles (the second of 15,000 steps, what one process could run here), and a run saved after a cycle resumes with `--resume`"),
     ("nano's recipe, 1 torch thread, beside the other runs (shipped before)", "12k", "held-out loss 2.38, MASE 2.06 (seasonal naive 1.96); "
      "no head >= 0.3 (strongest right L1H1 0.092)"),
 ]
 
 
 def training_time(log: dict) -> str:
-    load = f", 1-minute load average {log['load_average']} at the end (other work on the machine slows training)" if "load_average" in log else ""
-    return f"Training time {log['training_seconds'] / 60:.1f} min on {log['hardware']} (torch {log['torch']}){load}."
+    def described(facts: dict) -> str:
+        load = f", 1-minute load average {facts['load_average']} at the end (other work on the machine slows training)" if "load_average" in facts else ""
+        return f"{facts['training_seconds'] / 60:.1f} min on {facts['hardware']} (torch {facts['torch']}){load}"
+
+    cycles = cycles_of(log)
+    if len(cycles) == 1:
+        return f"Training time {described(log)}."
+    return f"Training time {log['training_seconds'] / 60:.1f} min: " + "; ".join(f"cycle {c['cycle']} {described(c)}" for c in cycles) + "."
+
+
+def schedule(log: dict) -> str:
+    """The learning-rate schedule in words: one one-cycle schedule, or several with warm restarts."""
+    cycles = cycles_of(log)
+    if len(cycles) == 1:
+        return f"**{cycles[0]['steps']:,} steps**"
+    restarts = "; ".join(f"{c['steps']:,} steps on data seed {c['data_seed']}" for c in cycles[1:])
+    return (f"{cycles[0]['steps']:,} steps, then warm restarts of the same schedule ({restarts}), each from the previous cycle's "
+            f"stored weights with a fresh AdamW; **{sum(c['steps'] for c in cycles):,} steps** in all")
 
 
 def _table(header: list[str], rows: list[list]) -> list[str]:
@@ -101,7 +124,7 @@ def render_card(name: str, log: dict, evaluation: dict, report: dict | None, rep
         f"Chronos objective: mean-scaled uniform bins over [-15, 15] (the chronos tokenizer), context + EOS, cross-entropy on the next "
         f"{log['prediction_length']} tokens + EOS. AdamW (lr {recipe['learning_rate']}, weight decay {recipe['weight_decay']}), one-cycle "
         f"schedule with {recipe['warmup']:.0%} warm-up, gradient clip {recipe['clip']}, batch {recipe['batch_size']}, dropout {recipe['dropout']}, "
-        f"{'bf16 autocast (float32 weights), ' if recipe.get('bf16_autocast') else ''}seed {recipe['seed']}, **{recipe['steps']:,} steps**. "
+        f"{'bf16 autocast (float32 weights), ' if recipe.get('bf16_autocast') else ''}seed {recipe['seed']}, {schedule(log)}. "
         f"Contexts are left-padded with NaN to a random length of {log['min_context']}-{log['context_length']}.",
         "",
         "Data mix (share of each batch): " + ", ".join(f"{family} {share:.0%}" for family, share in MIX.items())

@@ -6,6 +6,7 @@ season a seasonal-naive forecaster should use for it (1 where the series has non
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,6 +123,16 @@ def piecewise(rng, length):
 FAMILIES = {"motif": motif, "seasonal": seasonal, "trend": trend, "random_walk": random_walk, "piecewise": piecewise}
 
 
+@functools.lru_cache(maxsize=4)
+def kernel_pool(seed: int, size: int) -> tuple:
+    """The KernelSynth series a source draws windows from (Gaussian-process draws are slow, so sources of one seed share them)."""
+    rng = np.random.default_rng([seed, 1])
+    pool = tuple(kernel_synth(rng) for _ in range(size))
+    for series, _ in pool:
+        series.flags.writeable = False
+    return pool
+
+
 @dataclass
 class SeriesSource:
     """Draws (values, season) windows of one length from the mix, reproducibly from a seed."""
@@ -132,8 +143,7 @@ class SeriesSource:
 
     def __post_init__(self):
         self.rng = np.random.default_rng(self.seed)
-        pool_rng = np.random.default_rng([self.seed, 1])
-        self.kernel_pool = [kernel_synth(pool_rng) for _ in range(self.kernel_pool_size)]
+        self.kernel_pool = kernel_pool(self.seed, self.kernel_pool_size)
         self.families = list(MIX)
         self.weights = np.array([MIX[f] for f in self.families])
 
