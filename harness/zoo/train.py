@@ -113,10 +113,11 @@ def build_model(recipe: Recipe):
 
 
 def fit(parameters: list, batch_loss, evaluate, *, steps: int, learning_rate: float, weight_decay: float, warmup: float, clip: float,
-        log_every: int, eval_every: int, progress=None) -> tuple[list[dict], float]:
+        log_every: int, eval_every: int, steps_before: int = 0, progress=None) -> tuple[list[dict], float]:
     """AdamW with a one-cycle cosine schedule and gradient clipping; returns the logged curve and the seconds taken.
 
-    ``batch_loss()`` draws the next batch and returns its loss; ``evaluate()`` returns the held-out loss.
+    ``batch_loss()`` draws the next batch and returns its loss; ``evaluate()`` returns the held-out loss. The curve
+    counts steps from ``steps_before``, the steps earlier schedules of the same run took.
     """
     import torch
 
@@ -132,7 +133,7 @@ def fit(parameters: list, batch_loss, evaluate, *, steps: int, learning_rate: fl
         schedule.step()
         recent = (recent + [loss.item()])[-log_every:]
         if step % log_every == 0 or step == steps:
-            point = {"step": step, "train_loss": round(float(np.mean(recent)), 4), "seconds": round(time.perf_counter() - started, 1)}
+            point = {"step": steps_before + step, "train_loss": round(float(np.mean(recent)), 4), "seconds": round(time.perf_counter() - started, 1)}
             if step % eval_every == 0 or step == steps:
                 point["held_out_loss"] = round(evaluate(), 4)
             curve.append(point)
@@ -215,7 +216,6 @@ def train(size: str, out: Path, *, steps: int | None = None, device: str = "cpu"
         model.train()
         source = SeriesSource(CONTEXT_LENGTH + PREDICTION_LENGTH, recipe.seed + cycle)
         length_rng = np.random.default_rng([recipe.seed + cycle, 2])
-        offset = sum(recipe.cycles[:cycle])
 
         def batch_loss():
             values, _, _ = source.batch(recipe.batch_size)
@@ -223,14 +223,10 @@ def train(size: str, out: Path, *, steps: int | None = None, device: str = "cpu"
             with torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=recipe.bf16_autocast):
                 return model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss
 
-        def report(point):
-            point["step"] += offset
-            if progress:
-                progress(point)
-
         cycle_curve, seconds = fit(list(model.parameters()), batch_loss, lambda: held_out_loss(model, tok, held_out_values),
                                    steps=recipe.cycles[cycle], learning_rate=recipe.learning_rate, weight_decay=recipe.weight_decay,
-                                   warmup=recipe.warmup, clip=recipe.clip, log_every=log_every, eval_every=eval_every, progress=report)
+                                   warmup=recipe.warmup, clip=recipe.clip, log_every=log_every, eval_every=eval_every,
+                                   steps_before=sum(recipe.cycles[:cycle]), progress=progress)
         curve += cycle_curve
         cycles.append({"cycle": cycle + 1, "steps": recipe.cycles[cycle], "data_seed": recipe.seed + cycle, "training_seconds": round(seconds, 1),
                        **machine_facts(device)})
