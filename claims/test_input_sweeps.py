@@ -1,89 +1,84 @@
 """Findings about how the RRT inputs change what is found: sequence length, repetitions, token range."""
 
-from dataclasses import replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 import numpy as np
-import pytest
 
-from harness.induction import RRTSettings
-from harness.registry import load_registry
+from harness.chronos import figures
+from harness.chronos.induction import VOCAB_SIZE, RRTSettings, measure_rrt
+from harness.chronos.sweeps import grid_counts, per_seed_counts
+from harness.claims import claim
+from harness.settings import above_one, alpha, integer_list, interval, parameter, seeds, threshold
 from harness.stats import bootstrap_mean_ci, rank_trend
-from harness.sweeps import grid_counts, per_seed_counts
-
-REGISTRY = load_registry(Path(__file__).with_name("registry.yaml"))
-C6 = REGISTRY["C6-longer-sequences-more-induction-heads"]
-C7 = REGISTRY["C7-more-repetitions-fewer-induction-heads"]
-C8 = REGISTRY["C8-common-tokens-find-more-heads"]
 
 
-def sweep(chronos, claims_session, claim) -> list[dict]:
-    p = claim.parameters
-    base = RRTSettings(batch_size=p["batch_size"], seed=p["seed"], token_range=tuple(p["token_range"]),
-                       confidence=p["confidence"], n_resamples=p["n_resamples"])
-    return grid_counts(claims_session.measure_for(chronos), base, p["sequence_length_grid"], p["repetitions_grid"],
-                       p["threshold"], p["chance_multiple"], chronos.name, max_encoder_length=chronos.context_length + 1)
+@dataclass(frozen=True)
+class Sweep(RRTSettings):
+    sequence_length_grid: tuple[int, ...] = parameter((2, 4, 6, 8, 10), integer_list(2), "sequence lengths of the sweep")
+    repetitions_grid: tuple[int, ...] = parameter((2, 4, 6, 8, 10), integer_list(1), "repetitions of the sweep")
+    threshold: float = threshold()
+    chance_multiple: float = parameter(5, above_one, "a head also counts when its CI lower bound clears this multiple of chance 1/T")
+    alpha: float = alpha()
 
 
-def decide_trend(chronos, claims_session, evidence, claim, axis: str, alternative: str):
-    p = claim.parameters
-    cells = sweep(chronos, claims_session, claim)
+@dataclass(frozen=True)
+class TokenRanges(RRTSettings):
+    wide_token_range: tuple[int, int] = parameter((2, VOCAB_SIZE - 1), interval(2, VOCAB_SIZE - 1),
+                                                  "the comparison token range (all non-special tokens: [2, 4095])")
+    threshold: float = threshold()
+    seeds: int = seeds()
+
+
+C6 = claim("C6-longer-sequences-more-induction-heads", Sweep)
+C7 = claim("C7-more-repetitions-fewer-induction-heads", Sweep)
+C8 = claim("C8-common-tokens-find-more-heads", TokenRanges)
+
+
+def decide_trend(chronos, measure, evidence, s: Sweep, axis: str, alternative: str):
+    cells = grid_counts(lambda rrt: measure(measure_rrt, chronos, rrt), s, s.sequence_length_grid, s.repetitions_grid, s.threshold,
+                        s.chance_multiple, chronos.name, max_encoder_length=chronos.context_length + 1)
     x = [cell[axis] for cell in cells]
-    trends = {
-        "threshold_count": rank_trend(x, [cell["total"] for cell in cells], alternative=alternative),
-        "chance_multiple_count": rank_trend(x, [cell["total_above_chance_multiple"] for cell in cells], alternative=alternative),
-    }
-    holds = all(t["p_value"] < p["alpha"] for t in trends.values())
+    trends = {"threshold_count": rank_trend(x, [cell["total"] for cell in cells], alternative=alternative),
+              "chance_multiple_count": rank_trend(x, [cell["total_above_chance_multiple"] for cell in cells], alternative=alternative)}
     weaker = max(trends.values(), key=lambda t: t["p_value"])
-    evidence.record(
-        decisive={"statistic": f"Spearman rho ({axis} vs head count), the weaker of the two counts", "value": weaker["statistic"],
-                  "ci": None, "chance": None},
-        spearman=trends, alpha=p["alpha"], grid=cells,
-        measurement={"model": chronos.name, "device": chronos.device, "dtype": chronos.dtype, "seed": p["seed"],
-                     "batch_size": p["batch_size"], "token_range": p["token_range"], "threshold": p["threshold"],
-                     "chance_multiple": p["chance_multiple"], "sequence_length_grid": p["sequence_length_grid"],
-                     "repetitions_grid": p["repetitions_grid"], "confidence": p["confidence"],
-                     "cells_beyond_context": len(p["sequence_length_grid"]) * len(p["repetitions_grid"]) - len(cells),
-                     "chance_level": "1/T per cell (grid[].chance_level)"},
-    )
+    evidence.decisive(f"Spearman rho ({axis} vs head count), the weaker of the two counts", weaker["statistic"])
+    evidence.measured(model=chronos.name, device=chronos.device, dtype=chronos.dtype, seed=s.seed, batch_size=s.batch_size,
+                      token_range=list(s.token_range), threshold=s.threshold, chance_multiple=s.chance_multiple,
+                      sequence_length_grid=list(s.sequence_length_grid), repetitions_grid=list(s.repetitions_grid), confidence=s.confidence,
+                      cells_beyond_context=len(s.sequence_length_grid) * len(s.repetitions_grid) - len(cells), chance_level=None,
+                      chance_level_rule="1/T per cell (grid[].chance_level)")
+    evidence.record(spearman=trends, alpha=s.alpha, grid=cells)
+    evidence.figure(figures.sweep_grid(chronos.name, cells))
+    evidence.figure(figures.sweep_rows(chronos.name, cells))
     direction = "rise" if alternative == "greater" else "fall"
-    assert holds, (
+    assert all(t["p_value"] < s.alpha for t in trends.values()), (
         f"{chronos.name}: head counts do not {direction} with {axis}: "
-        + "; ".join(f"{name} rho={t['statistic']}, p={t['p_value']:.3g}" for name, t in trends.items())
-        + f" (alpha {p['alpha']})"
-    )
+        + "; ".join(f"{name} rho={t['statistic']}, p={t['p_value']:.3g}" for name, t in trends.items()) + f" (alpha {s.alpha})")
 
 
-@pytest.mark.claim(C6.id)
-def test_longer_sequences_find_more_induction_heads(chronos, claims_session, evidence):
-    decide_trend(chronos, claims_session, evidence, C6, "sequence_length", "greater")
+@C6.mark
+def test_longer_sequences_find_more_induction_heads(chronos, measure, evidence):
+    decide_trend(chronos, measure, evidence, C6.settings, "sequence_length", "greater")
 
 
-@pytest.mark.claim(C7.id)
-def test_more_repetitions_find_fewer_induction_heads(chronos, claims_session, evidence):
-    decide_trend(chronos, claims_session, evidence, C7, "repetitions", "less")
+@C7.mark
+def test_more_repetitions_find_fewer_induction_heads(chronos, measure, evidence):
+    decide_trend(chronos, measure, evidence, C7.settings, "repetitions", "less")
 
 
-@pytest.mark.claim(C8.id)
-def test_common_tokens_find_more_heads_than_all_tokens(chronos, claims_session, evidence):
-    p = C8.parameters
-    base = RRTSettings.from_parameters(p)
-    measure = claims_session.measure_for(chronos)
-    common = per_seed_counts(measure, base, p["seeds"], p["threshold"], f"{chronos.name} {p['token_range']}")
-    wide = per_seed_counts(measure, replace(base, token_range=tuple(p["wide_token_range"])), p["seeds"], p["threshold"],
-                           f"{chronos.name} {p['wide_token_range']}")
+@C8.mark
+def test_common_tokens_find_more_heads_than_all_tokens(chronos, measure, evidence):
+    s = C8.settings
+    common, wide = (per_seed_counts(lambda rrt: measure(measure_rrt, chronos, rrt), replace(s, token_range=tokens), s.seeds, s.threshold,
+                                    f"{chronos.name} {list(tokens)}") for tokens in (s.token_range, s.wide_token_range))
     differences = np.array([a["total"] - b["total"] for a, b in zip(common, wide)], dtype=float)
-    mean, low, high = bootstrap_mean_ci(differences, p["confidence"], p["n_resamples"], seed=0)
-    evidence.record(
-        decisive={"statistic": "head count, common minus all tokens (seed mean)", "value": float(mean), "ci": [float(low), float(high)],
-                  "chance": common[0]["chance_level"]},
-        common_range=common, wide_range=wide,
-        measurement={"model": chronos.name, "device": chronos.device, "dtype": chronos.dtype, "seeds": list(range(p["seeds"])),
-                     "batch_size": p["batch_size"], "sequence_length": p["sequence_length"], "repetitions": p["repetitions"],
-                     "token_range": p["token_range"], "wide_token_range": p["wide_token_range"], "threshold": p["threshold"],
-                     "confidence": p["confidence"], "chance_level": common[0]["chance_level"]},
-    )
+    mean, low, high = bootstrap_mean_ci(differences, s.confidence, s.n_resamples, seed=0)
+    evidence.decisive("head count, common minus all tokens (seed mean)", mean, ci=(low, high), chance=common[0]["chance_level"])
+    evidence.measured(model=chronos.name, device=chronos.device, dtype=chronos.dtype, seeds=list(range(s.seeds)), batch_size=s.batch_size,
+                      sequence_length=s.sequence_length, repetitions=s.repetitions, token_range=list(s.token_range),
+                      wide_token_range=list(s.wide_token_range), threshold=s.threshold, confidence=s.confidence,
+                      chance_level=common[0]["chance_level"])
+    evidence.record(common_range=common, wide_range=wide)
     assert low > 0, (
-        f"{chronos.name}: {np.mean([c['total'] for c in common]):.1f} heads with tokens {p['token_range']} vs "
-        f"{np.mean([c['total'] for c in wide]):.1f} with {p['wide_token_range']}; difference {mean:.2f} (CI {low:.2f}..{high:.2f})"
-    )
+        f"{chronos.name}: {np.mean([c['total'] for c in common]):.1f} heads with tokens {list(s.token_range)} vs "
+        f"{np.mean([c['total'] for c in wide]):.1f} with {list(s.wide_token_range)}; difference {mean:.2f} (CI {low:.2f}..{high:.2f})")

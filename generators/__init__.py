@@ -1,9 +1,10 @@
-"""Inputs for the claims: repeated random tokens (RRT) and multisine series for Chronos; repeated tokens,
-triplets and induction/shuffled pairs for decoder-only language models."""
+"""Inputs for the claims, one package per model family: `generators.chronos` (repeated random tokens and
+multisine series) and `generators.causal_lm` (repeated tokens, triplets, induction/shuffled pairs), each with
+its Hypothesis strategies."""
 
-from generators.rrt import CHRONOS_COMMON_TOKENS, RRTBatch, rrt_batch
-from generators.strategies import repeated_token_inputs, rrt_params, triplet_inputs
-from generators.tokens import induction_pairs, repeated_tokens, triplets
 
-__all__ = ["CHRONOS_COMMON_TOKENS", "RRTBatch", "rrt_batch", "rrt_params", "repeated_tokens", "triplets", "induction_pairs",
-           "repeated_token_inputs", "triplet_inputs"]
+def check_interval(name: str, interval: tuple[int, int], minimum: int) -> None:
+    """A strategy's [low, high] argument, checked when the strategy is built."""
+    low, high = interval
+    if not (minimum <= low <= high):
+        raise ValueError(f"{name}={interval!r}: need {minimum} <= low <= high")

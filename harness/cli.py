@@ -38,7 +38,7 @@ def format_grid(title: str, grid, marked: set[tuple[int, int]]) -> str:
 
 def mosaic(args) -> int:
     from harness import atomic
-    from harness.induction import RRTSettings, measure_rrt
+    from harness.chronos.induction import RRTSettings, measure_rrt
     from harness.models import load_model
 
     settings = RRTSettings(args.sequence_length, args.repetitions, args.batch_size, args.seed, args.token_range)
@@ -71,7 +71,7 @@ def mosaic(args) -> int:
 
 
 def plant(args) -> int:
-    from harness import planted
+    from harness.chronos import planted
 
     if args.layout:
         path = planted.build_named(args.layout, Path(args.out), seed=args.seed)
@@ -83,7 +83,7 @@ def plant(args) -> int:
 
 
 def compare(args) -> int:
-    from harness import compare as comparing
+    from harness.report import compare as comparing
 
     result = comparing.compare(comparing.load_report(args.old), comparing.load_report(args.new))
     print("\n".join(comparing.render(result)))
@@ -95,8 +95,8 @@ def compare(args) -> int:
 
 def bench(args) -> int:
     from harness import atomic
-    from harness import bench as benchmarking
-    from harness.models import resolve_device
+    from harness.checkpoints import resolve_device
+    from harness.chronos import bench as benchmarking
 
     device = resolve_device(args.device)
     rows, peaks = [], {}
@@ -116,40 +116,22 @@ def bench(args) -> int:
 def zoo(args) -> int:
     import json
 
-    from harness.zoo import LANGUAGE_MODELS, card, evaluate, lm_train, model_dir, train
-    from harness.models import resolve_device
+    from harness.checkpoints import resolve_device
+    from harness.models import FAMILIES
+    from harness.zoo import MODELS, model_dir
 
-    sizes = args.size or list(train.SIZES) + ([] if args.action == "evaluate" else list(LANGUAGE_MODELS))
-    for size in sizes:
-        out = Path(args.out) if args.out and len(sizes) == 1 else model_dir(size)
-        if size in LANGUAGE_MODELS:
-            if args.action == "train":
-                log = lm_train.train(out, steps=args.steps, progress=lambda point: print(json.dumps(point), flush=True))
-                print(f"wrote {out}: held-out loss {log['held_out_loss']} after {log['recipe']['steps']} steps in {log['training_seconds'] / 60:.1f} min")
-            elif args.action == "card":
-                log = evaluate.read(out, "training_log.json")
-                if log is None:
-                    raise HarnessError(f"{out} lacks training_log.json; run `harness zoo train --size {size}` first")
-                report = json.loads(Path(args.claims_report).read_text()) if args.claims_report else None
-                print(f"wrote {card.write_lm_card(out, log, report, args.claims_report)}")
-            else:
-                raise HarnessError(f"{size} is evaluated by `pytest claims/` (claims L1-L7); `harness zoo evaluate` covers the Chronos sizes")
-            continue
+    names = args.size or list(MODELS)
+    report = json.loads(Path(args.claims_report).read_text()) if args.claims_report else None
+    for name in names:
+        out = Path(args.out) if args.out and len(names) == 1 else model_dir(name)
+        commands = FAMILIES[MODELS[name][1]].zoo()
         if args.action == "train":
-            log = train.train(size, out, steps=args.steps, device=resolve_device(args.device), resume=args.resume,
-                              progress=lambda point: print(json.dumps(point), flush=True))
-            print(f"wrote {out}: held-out loss {log['held_out_loss']} after {sum(c['steps'] for c in log['cycles'])} steps in {log['training_seconds'] / 60:.1f} min")
+            print(commands.train(name, out, steps=args.steps, device=resolve_device(args.device), resume=args.resume))
         elif args.action == "evaluate":
-            result = evaluate.evaluate(out)
-            forecast = result["forecast"]["all"]
-            print(f"{out.name}: held-out loss {result['held_out_loss']}; MASE {forecast['model_mase']} vs seasonal naive "
-                  f"{forecast['seasonal_naive_mase']}; RRT heads: {len(result['rrt']['current_heads'])} current, {len(result['rrt']['right_heads'])} right")
+            if args.size or commands.HAS_EVALUATION:  # without --size: every model that has an evaluation of its own
+                print(commands.evaluate(name, out))
         else:
-            log, evaluation = evaluate.read(out, "training_log.json"), evaluate.read(out, "evaluation.json")
-            if log is None or evaluation is None:
-                raise HarnessError(f"{out} lacks training_log.json or evaluation.json; run `harness zoo train` and `harness zoo evaluate` first")
-            report = json.loads(Path(args.claims_report).read_text()) if args.claims_report else None
-            print(f"wrote {card.write_card(out, log, evaluation, report, args.claims_report)}")
+            print(f"wrote {commands.card(name, out, report, args.claims_report)}")
     return 0
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+from harness import stats
 
 
 def attention_to_position(rows, position: int) -> np.ndarray:
@@ -58,3 +62,25 @@ def restored_fraction(patched: float, corrupted: float, clean: float) -> float |
     """Where a patched metric lies between the corrupted run (0) and the clean run (1); None when they coincide."""
     gap = clean - corrupted
     return None if abs(gap) < 1e-6 else float((patched - corrupted) / gap)
+
+
+# ---- per-head scores with intervals ----
+
+@dataclass(frozen=True)
+class ScoreGrid:
+    """Batch-mean attention to one position, per (layer, head), with its bootstrap interval."""
+
+    mean: np.ndarray  # (layers, heads)
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+
+    def heads(self, threshold: float, *, by: str = "ci_low") -> list[tuple[int, int]]:
+        return heads_at_or_above(getattr(self, by), threshold)
+
+    def to_dict(self) -> dict:
+        return {key: np.round(getattr(self, key), 6).tolist() for key in ("mean", "ci_low", "ci_high")}
+
+
+def score_grid(scores: np.ndarray, confidence: float, n_resamples: int, seed: int) -> ScoreGrid:
+    """(samples, layers, heads) scores -> their mean per head with a percentile bootstrap CI over samples."""
+    return ScoreGrid(*stats.bootstrap_mean_ci(scores, confidence, n_resamples, seed))

@@ -1,121 +1,27 @@
-"""The claims registry (claims/registry.yaml): one validated entry per finding. Imports no torch."""
+"""The claims registry (a registry.yaml beside the claim modules): one entry per finding. Imports no torch.
+
+This module checks the structure of each entry; a claim's parameters are checked against the settings class its
+test module binds to it (harness.claims.claim), so each parameter is read by exactly the code that uses it.
+"""
 
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
 from harness.errors import RegistryError
+from harness.models import FAMILIES
 
-FAMILIES = ("chronos-t5", "causal-lm")
 ENTRY_KEYS = {"id", "statement", "source", "family", "parameters", "decision"}
 REQUIRED_KEYS = ENTRY_KEYS - {"family"}
-CLAIM_ID = re.compile(r"^[CL]\d+[a-z]?(-[a-z0-9]+)+$")
-VOCAB_SIZE = 4096
-
-
-def _integer(minimum: int) -> Callable[[Any], str | None]:
-    def check(value):
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            return f"must be an integer >= {minimum}"
-        return None
-
-    return check
-
-
-def _open_unit(value) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        return "must be a number strictly between 0 and 1"
-    return None
-
-
-def _interval(minimum: int, maximum: int | None = None) -> Callable[[Any], str | None]:
-    def check(value):
-        if (
-            not isinstance(value, list)
-            or len(value) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-            or not minimum <= value[0] <= value[1]
-            or (maximum is not None and value[1] > maximum)
-        ):
-            upper = f" <= {maximum}" if maximum is not None else ""
-            return f"must be [low, high] integers with {minimum} <= low <= high{upper}"
-        return None
-
-    return check
-
-
-def _integer_list(minimum: int) -> Callable[[Any], str | None]:
-    def check(value):
-        if (
-            not isinstance(value, list)
-            or len(value) < 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in value)
-            or value != sorted(set(value))
-        ):
-            return f"must be an increasing list of at least two integers >= {minimum}"
-        return None
-
-    return check
-
-
-def _above_one(value) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 1:
-        return "must be a number greater than 1"
-    return None
-
-
-def _positive(value) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        return "must be a positive number"
-    return None
-
-
-PARAMETERS: dict[str, tuple[Callable[[Any], str | None], str]] = {
-    "sequence_length": (_integer(2), "RRT: length of the random sequence S"),
-    "repetitions": (_integer(1), "RRT: how many times S is repeated"),
-    "batch_size": (_integer(2), "inputs per measurement"),
-    "seed": (_integer(0), "seed of the input draw and the bootstrap"),
-    "token_range": (_interval(2, VOCAB_SIZE - 1), "RRT token ids, inclusive, no special tokens"),
-    "threshold": (_open_unit, "attention score a head must reach"),
-    "confidence": (_open_unit, "confidence level of the intervals"),
-    "n_resamples": (_integer(100), "bootstrap resamples"),
-    "min_heads": (_integer(1), "heads needed for the claim to hold"),
-    "alpha": (_open_unit, "significance level of a test"),
-    "min_heads_per_group": (_integer(2), "heads each group needs before a comparison is decided"),
-    "sequence_lengths": (_interval(2), "range of sequence lengths an input strategy draws from"),
-    "repetitions_range": (_interval(1), "range of repetitions an input strategy draws from"),
-    "seeds": (_integer(2), "RRT draws per model (seeds 0..seeds-1), for intervals across draws"),
-    "share_tolerance": (_open_unit, "largest difference in induction-head share that still counts as level"),
-    "sequence_length_grid": (_integer_list(2), "sequence lengths of a sweep"),
-    "repetitions_grid": (_integer_list(1), "repetitions of a sweep"),
-    "chance_multiple": (_above_one, "a head also counts when its CI lower bound clears this multiple of chance 1/T"),
-    "wide_token_range": (_interval(2, VOCAB_SIZE - 1), "the comparison token range (all non-special tokens: [2, 4095])"),
-    "min_variation": (_positive, "a head's attention row needs std/mean at least this to count as having spectral energy"),
-    "min_share": (_open_unit, "share of heads that must agree, at the CI lower bound"),
-    "top_k": (_integer(1), "size of the top sets compared"),
-    "frequency_count": (_interval(1), "how many frequencies a drawn multisine has"),
-    "steps_range": (_interval(16), "how many samples a drawn multisine has (t1 = 3 s)"),
-    "pattern_lengths": (_interval(2), "triplet pattern lengths [A] X.. [B], inclusive"),
-    "gap_length": (_integer(0), "random tokens between the triplet's segments"),
-    "tokens": (_integer(2), "tokens that get an A-power and a B-power"),
-    "sequences_per_token": (_integer(2), "induction sequences per token and role"),
-    "context_tokens": (_integer(1), "random tokens in each filler of an induction sequence"),
-    "neighbours": (_integer(1), "tokens nearest to B in unembedding space"),
-}
-
-
-def settings_from(cls, parameters: dict[str, Any]):
-    """A frozen settings dataclass from a claim's parameters: its own fields only, lists as tuples so that the
-    settings stay hashable (they key the session's measurement cache)."""
-    names = {f.name for f in fields(cls)}
-    return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in parameters.items() if key in names})
+TOP_LEVEL_KEYS = {"claims", "family"}
+CLAIM_ID = re.compile(r"^[A-Z][A-Za-z]*\d+[a-z]?(-[a-z0-9]+)+$")
 
 
 @dataclass(frozen=True)
@@ -124,15 +30,19 @@ class Claim:
     statement: str
     source: str
     decision: str
+    family: str
     parameters: dict[str, Any] = field(default_factory=dict)
-    family: str = "chronos-t5"
+    position: int = 0  # index in its registry file: reports list claims in this order
+    registry: Path = Path("registry.yaml")
 
     @property
     def label(self) -> str:
         return self.id.split("-", 1)[0]
 
-    def describe(self) -> dict[str, Any]:
-        return {"statement": self.statement, "source": self.source, "family": self.family, "decision": self.decision, "parameters": self.parameters}
+    @property
+    def where(self) -> str:
+        """How errors name this entry."""
+        return f"{self.registry}: entry '{self.id}'"
 
 
 class Registry(dict):
@@ -152,7 +62,12 @@ def _entry_error(path: Path, where: str, problem: str) -> RegistryError:
     return RegistryError(f"{path}: entry {where}: {problem}")
 
 
-def _check_entry(path: Path, index: int, entry: Any) -> Claim:
+def _check_family(path: Path, where: str, family: Any) -> None:
+    if family not in FAMILIES:
+        raise _entry_error(path, where, f"family {family!r} is unknown; use one of {', '.join(FAMILIES)}")
+
+
+def _check_entry(path: Path, index: int, entry: Any, default_family: str | None) -> Claim:
     where = f"#{index + 1}"
     if not isinstance(entry, dict):
         raise _entry_error(path, where, "is not a mapping; write each claim as `- id: ...` with its keys")
@@ -169,21 +84,15 @@ def _check_entry(path: Path, index: int, entry: Any) -> Claim:
     for key in ("statement", "source", "decision"):
         if not isinstance(entry[key], str) or not entry[key].strip():
             raise _entry_error(path, where, f"'{key}' must be non-empty text")
-    family = entry.get("family", "chronos-t5")
-    if family not in FAMILIES:
-        raise _entry_error(path, where, f"family {family!r} is unknown; use one of {', '.join(FAMILIES)}")
+    family = entry.get("family", default_family)
+    if family is None:
+        raise _entry_error(path, where, f"no family; add `family:` to the entry or at the top of the file ({', '.join(FAMILIES)})")
+    _check_family(path, where, family)
     parameters = entry["parameters"]
     if not isinstance(parameters, dict):
         raise _entry_error(path, where, "'parameters' must be a mapping of parameter names to values")
-    for name, value in parameters.items():
-        if name not in PARAMETERS:
-            close = difflib.get_close_matches(str(name), PARAMETERS, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"known parameters: {', '.join(PARAMETERS)}"
-            raise _entry_error(path, where, f"unknown parameter '{name}'; {hint}")
-        problem = PARAMETERS[name][0](value)
-        if problem:
-            raise _entry_error(path, where, f"parameter '{name}' = {value!r} {problem}")
-    return Claim(entry["id"], entry["statement"].strip(), entry["source"].strip(), entry["decision"].strip(), dict(parameters), family)
+    return Claim(entry["id"], entry["statement"].strip(), entry["source"].strip(), entry["decision"].strip(), family, dict(parameters),
+                 index, path)
 
 
 def parse_registry(path: Path, text: str) -> Registry:
@@ -196,7 +105,13 @@ def parse_registry(path: Path, text: str) -> Registry:
         raise RegistryError(f"{path}: {line}{problem}; fix the YAML syntax there") from None
     if not isinstance(document, dict) or not isinstance(document.get("claims"), list):
         raise RegistryError(f"{path}: expected a top-level 'claims:' list of entries")
-    claims = [_check_entry(path, index, entry) for index, entry in enumerate(document["claims"])]
+    unknown = sorted(set(document) - TOP_LEVEL_KEYS)
+    if unknown:
+        raise RegistryError(f"{path}: unknown top-level key {', '.join(map(repr, unknown))}; allowed are {', '.join(sorted(TOP_LEVEL_KEYS))}")
+    default_family = document.get("family")
+    if default_family is not None:
+        _check_family(path, "(top level)", default_family)
+    claims = [_check_entry(path, index, entry, default_family) for index, entry in enumerate(document["claims"])]
     seen = set()
     for claim in claims:
         if claim.id in seen:
@@ -209,5 +124,5 @@ def parse_registry(path: Path, text: str) -> Registry:
 def load_registry(path: Path) -> Registry:
     path = Path(path)
     if not path.is_file():
-        raise RegistryError(f"no claims registry at {path}; create it or run pytest from the project root")
+        raise RegistryError(f"no claims registry at {path}; create registry.yaml beside the claim modules")
     return parse_registry(path, path.read_text(encoding="utf-8"))

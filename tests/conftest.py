@@ -4,7 +4,7 @@ import pytest
 @pytest.fixture(scope="session")
 def planted_dirs(tmp_path_factory):
     """Named planted layouts, built once per test session: planted_dirs('reference') -> Path."""
-    from harness.planted import build_named
+    from harness.chronos.planted import build_named
 
     root = tmp_path_factory.mktemp("planted")
     built = {}

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import torch
 
-from harness import bench, capture
+from harness.chronos import bench, capture
 from harness.cli import main
 
 

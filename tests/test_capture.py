@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from generators import rrt_batch
-from harness import capture
+from generators.chronos.rrt import rrt_batch
+from harness.chronos import capture
 from harness.errors import CaptureError
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from claims_run import run_claims
-from harness import compare
+from harness.report import compare
 from harness.cli import main
 from harness.errors import HarnessError
 

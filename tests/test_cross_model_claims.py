@@ -4,9 +4,9 @@
 import pytest
 
 from claims_run import outcomes, run_claims
-from harness.induction import RRTSettings, measure_rrt
-from harness.planted import build_planted
-from harness.sweeps import grid_counts
+from harness.chronos.induction import RRTSettings, measure_rrt
+from harness.chronos.planted import build_planted
+from harness.chronos.sweeps import grid_counts
 
 # (layers, heads, planted induction heads): 1/8, 2/16 and 3/24 heads, a 12.5% share at every size
 GROWING = {

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from harness.induction import RRTSettings, measure_rrt
-from harness.report import BF16_SCORE_TOLERANCE
+from harness.chronos.induction import RRTSettings, measure_rrt
+from harness.report.schema import BF16_SCORE_TOLERANCE
 
 
 @pytest.mark.parametrize("layout", ["reference", "random"])

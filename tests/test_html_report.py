@@ -1,5 +1,6 @@
 """report.html: self-contained, drawn from report.json, and rendering cleanly in headless Chromium."""
 
+import html
 import json
 import re
 import shutil
@@ -8,15 +9,15 @@ import subprocess
 import pytest
 
 from claims_run import run_claims
-from harness.html import render_html
+from harness.report.html import render_html
 
-FIGURES = ("mosaic-0", "counts", "positions", "grid-0", "multisine-0", "lm-patterns-0", "lm-patching-0")
+KINDS = {"heatmaps", "points", "lines", "table"}  # what these claims declare (bars come from the cross-model claims)
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--virtual-time-budget=15000"]
 
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
-    """Planted models through the claims that feed every figure (mosaic, counts, positions, grid, spectra, LM patterns, patching)."""
+    """Planted models through the claims that declare figures (mosaic, positions, grid, spectra, LM patterns, patching)."""
     root = tmp_path_factory.mktemp("html")
     result, report = run_claims(root, "--model", "planted:reference", "--model", "planted:lm-reference",
                                 "-k", "rrt_induction and not across or longer_sequences or smallest_gap or lm_induction and (L1 or exists or triplet)")
@@ -24,20 +25,38 @@ def default_run(tmp_path_factory):
     return report, (root / "reports" / "latest").resolve()
 
 
+def declared(report) -> list[dict]:
+    """Each distinct figure the records declare, in registry order (report.html shows a repeated one once)."""
+    unique = {}
+    for record in sorted(report["claims"], key=lambda r: (r["registry"], r["position"])):
+        for figure in record["figures"]:
+            unique.setdefault(json.dumps([figure["kind"], figure["title"], figure["data"]], sort_keys=True), (record, figure))
+    return list(unique.values())
+
+
 def test_report_html_is_written_and_self_contained(default_run):
     report, run_dir = default_run
     page = (run_dir / "report.html").read_text()
     assert not re.search(r"<script[^>]+src=", page), "report.html must not load scripts from elsewhere"
     assert not re.search(r"<link[^>]+href=\"?https?:", page)
-    for figure in FIGURES:
-        assert f'data-figure="{figure}"' in page, figure
+    figures = declared(report)
+    assert {figure["kind"] for _, figure in figures} == KINDS
+    for index, (record, figure) in enumerate(figures):
+        block = page.split(f'data-figure="figure-{index}"', 1)[1].split('data-figure="', 1)[0]
+        assert html.escape(figure["title"]) in block and record["claim_id"] in block, figure["title"]
     for record in report["claims"]:
         assert record["claim_id"] in page
 
 
 def test_report_html_is_rendered_from_the_json_alone(default_run):
     report, run_dir = default_run
-    assert render_html(json.loads((run_dir / "report.json").read_text())).count("data-figure=") == len(FIGURES)
+    assert render_html(json.loads((run_dir / "report.json").read_text())).count("data-figure=") == len(declared(report))
+
+
+def test_the_positions_axis_says_what_the_metric_is(default_run):
+    report, _ = default_run
+    [positions] = [figure for _, figure in declared(report) if figure["kind"] == "points"]
+    assert positions["data"]["x_title"] == "relative decoder layer, (layer + 1) / layers"
 
 
 def test_a_report_without_figures_still_renders():
@@ -54,16 +73,16 @@ def chromium():
 
 @pytest.mark.skipif(chromium() is None, reason="headless Chromium not installed (Debian: apt-get install chromium); .ci/run installs it")
 def test_report_html_renders_in_headless_chromium(default_run):
-    _, run_dir = default_run
+    report, run_dir = default_run
     url = (run_dir / "report.html").as_uri()
     dom = subprocess.run([chromium(), *CHROMIUM_FLAGS, "--dump-dom", url], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
     errors = re.search(r'data-console-errors="([^"]*)"', dom.stdout)
     assert errors is not None, "the error probe did not run: scripts are not executing"
     assert json.loads(errors.group(1).replace("&quot;", '"')) == []
-    for figure in FIGURES:
-        block = dom.stdout.split(f'data-figure="{figure}"', 1)[1].split('data-figure="', 1)[0]
-        assert 'class="main-svg"' in block, f"figure {figure} did not render"
+    for index, (_, figure) in enumerate(declared(report)):
+        block = dom.stdout.split(f'data-figure="figure-{index}"', 1)[1].split('data-figure="', 1)[0]
+        assert ('class="main-svg"' if figure["kind"] != "table" else "<td>") in block, f"figure {figure['title']} did not render"
     screenshot = run_dir / "report.png"
     shot = subprocess.run([chromium(), *CHROMIUM_FLAGS, "--hide-scrollbars", "--window-size=1300,2400", f"--screenshot={screenshot}", url],
                           capture_output=True, text=True, timeout=120)

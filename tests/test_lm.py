@@ -9,10 +9,11 @@ import pytest
 import torch
 
 from claims_run import outcomes, run_claims
-from harness import capture, lm
+from harness.causal_lm import capture
+from harness.causal_lm import measure as lm
 from harness.errors import CaptureError, ModelLoadError
 from harness.models import load_model, resolve_checkpoint, spec_family
-from harness.planted_lm import LAYOUTS, build
+from harness.causal_lm.planted import LAYOUTS, build
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def test_detectors_recover_exactly_the_planted_heads(planted_lm, layout):
 @pytest.mark.parametrize("shift", [-1, 1])
 def test_an_off_by_one_induction_offset_finds_nothing(planted_lm, shift):
     """The induction score reads exactly the token after the first occurrence: one position off, the planted head scores ~0."""
-    from generators.tokens import repeated_tokens
+    from generators.causal_lm.tokens import repeated_tokens
     from harness import metrics
 
     batch = repeated_tokens(8, 20, 64, seed=0)
@@ -60,7 +61,7 @@ def test_patching_finds_the_planted_induction_head(planted_lm):
 
 def test_patching_is_exact_identity_with_the_clean_outputs(planted_lm):
     """Patching every head with its own clean output reproduces the clean logits: the hook changes nothing else."""
-    from generators.tokens import triplets
+    from generators.causal_lm.tokens import triplets
 
     model = planted_lm["lm-reference"].model
     batch = triplets(4, 2, 64, seed=1)

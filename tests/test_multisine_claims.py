@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 
 from claims_run import outcomes, run_claims
-from generators.multisine import REFERENCE_EXAMPLE
-from generators.strategies import multisines
+from generators.chronos.multisine import REFERENCE_EXAMPLE
+from generators.chronos.strategies import multisines
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_all_multisine_verdicts_land_with_statistics(multisine_run):
 def test_the_study_example_is_always_evaluated(multisine_run):
     _, _, report = multisine_run
     for claim_id in ("C9-spectral-period-is-smallest-gap", "C9-alt-spectral-period-is-fundamental"):
-        evaluated = record(report, claim_id)["statistics"]["examples_evaluated"]
+        evaluated = record(report, claim_id)["statistics"]["examples"]
         reference = [e for e in evaluated if e["frequencies"] == list(REFERENCE_EXAMPLE.frequencies) and e["steps"] == 301]
         assert reference, claim_id
         # value-reading heads: every head with spectral energy repeats every 5 Hz on the study's example

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.induction import RRTSettings, measure_rrt
-from harness.planted import INDUCTION_KINDS, build_planted
+from harness.chronos.induction import RRTSettings, measure_rrt
+from harness.chronos.planted import INDUCTION_KINDS, build_planted
 
 SEEDS = range(10)
 

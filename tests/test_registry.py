@@ -1,13 +1,16 @@
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
+from harness.chronos.induction import RRTSettings
 from harness.errors import RegistryError
-from harness.registry import PARAMETERS, load_registry, parse_registry
+from harness.registry import load_registry, parse_registry
+from harness.settings import min_heads, parse, threshold
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = ROOT / "claims" / "registry.yaml"
@@ -17,16 +20,49 @@ def entries() -> list[dict]:
     return yaml.safe_load(REGISTRY.read_text())["claims"]
 
 
-def parse(claims: list[dict]):
-    return parse_registry(Path("registry.yaml"), yaml.safe_dump({"claims": claims}))
+def parse_entries(claims: list[dict]):
+    return parse_registry(Path("registry.yaml"), yaml.safe_dump({"family": "chronos-t5", "claims": claims}))
 
 
-def test_shipped_registry_is_valid_and_labelled():
+def test_shipped_registry_is_valid_and_in_known_families():
     registry = load_registry(REGISTRY)
     assert registry
-    for claim in registry.values():
+    for position, claim in enumerate(registry.values()):
         assert claim.label[0] in "CL" and claim.statement and claim.decision
-        assert set(claim.parameters) <= set(PARAMETERS)
+        assert claim.family == ("causal-lm" if claim.label.startswith("L") else "chronos-t5")
+        assert claim.position == position and claim.registry == REGISTRY
+
+
+@dataclass(frozen=True)
+class HeadCount(RRTSettings):
+    threshold: float = threshold()
+    min_heads: int = min_heads()
+
+
+@pytest.mark.parametrize(
+    "parameters, message",
+    [
+        ({"threshold": 1.5}, "parameter 'threshold' = 1.5 must be a number strictly between 0 and 1"),
+        ({"thresold": 0.3}, "unknown parameter 'thresold'; did you mean 'threshold'?"),
+        ({"token_range": [0, 10]}, "parameter 'token_range' = [0, 10] must be [low, high]"),
+        ({"token_range": [2, 5000]}, "parameter 'token_range' = [2, 5000] must be [low, high] integers with 2 <= low <= high <= 4095"),
+        ({"batch_size": 0}, "parameter 'batch_size' = 0 must be an integer >= 2"),
+        ({"sequence_length": "ten"}, "parameter 'sequence_length' = 'ten'"),
+        ({"sequence_length": True}, "parameter 'sequence_length' = True must be an integer"),
+        ({"n_resamples": 10}, "parameter 'n_resamples' = 10 must be an integer >= 100"),
+    ],
+)
+def test_parameters_are_checked_against_the_claims_own_settings(parameters, message):
+    with pytest.raises(RegistryError) as error:
+        parse(HeadCount, parameters, "registry.yaml: entry 'C1-x'")
+    assert str(error.value).startswith("registry.yaml: entry 'C1-x': ")
+    assert message in str(error.value)
+
+
+def test_settings_take_the_registry_values_and_keep_the_defaults():
+    settings = parse(HeadCount, {"threshold": 0.4, "token_range": [10, 20]}, "entry")
+    assert (settings.threshold, settings.token_range, settings.min_heads, settings.batch_size) == (0.4, (10, 20), 1, 100)
+    assert hash(settings) == hash(parse(HeadCount, {"threshold": 0.4, "token_range": [10, 20]}, "entry"))  # keys the measurement cache
 
 
 @pytest.mark.parametrize(
@@ -34,11 +70,6 @@ def test_shipped_registry_is_valid_and_labelled():
     [
         (lambda e: e.update(thresold=0.3), "entry 'C1-induction-heads-exist': unknown key 'thresold'"),
         (lambda e: e.pop("statement"), "entry 'C1-induction-heads-exist': missing 'statement'"),
-        (lambda e: e["parameters"].update(threshold=1.5), "parameter 'threshold' = 1.5 must be a number strictly between 0 and 1"),
-        (lambda e: e["parameters"].update(thresold=0.3), "unknown parameter 'thresold'; did you mean 'threshold'?"),
-        (lambda e: e["parameters"].update(token_range=[0, 10]), "parameter 'token_range' = [0, 10] must be [low, high]"),
-        (lambda e: e["parameters"].update(batch_size=0), "parameter 'batch_size' = 0 must be an integer >= 2"),
-        (lambda e: e["parameters"].update(sequence_length="ten"), "parameter 'sequence_length' = 'ten'"),
         (lambda e: e.update(id="induction heads exist"), "must start with its finding's label"),
         (lambda e: e.update(family="bert"), "family 'bert' is unknown"),
         (lambda e: e.update(statement="  "), "'statement' must be non-empty text"),
@@ -48,7 +79,7 @@ def test_bad_entries_name_the_file_and_the_entry(change, message):
     claims = entries()
     change(claims[0])
     with pytest.raises(RegistryError) as error:
-        parse(claims)
+        parse_entries(claims)
     assert str(error.value).startswith("registry.yaml: ")
     assert message in str(error.value)
 
@@ -57,18 +88,24 @@ def test_an_entry_without_an_id_is_named_by_position():
     claims = entries()
     del claims[1]["id"]
     with pytest.raises(RegistryError, match=r"entry #2: missing 'id'"):
-        parse(claims)
+        parse_entries(claims)
 
 
 def test_duplicate_ids_are_refused():
     claims = entries()
     with pytest.raises(RegistryError, match="appears twice"):
-        parse(claims + [claims[0]])
+        parse_entries(claims + [claims[0]])
 
 
 def test_malformed_yaml_names_the_line():
     with pytest.raises(RegistryError, match=r"registry.yaml: line 3: .*fix the YAML syntax"):
         parse_registry(Path("registry.yaml"), "claims:\n  - id: C1-x\n\tstatement: tab-indented\n")
+
+
+def test_an_entry_without_a_family_needs_one_at_the_top():
+    claims = entries()[:1]
+    with pytest.raises(RegistryError, match="entry 'C1-induction-heads-exist': no family; add `family:`"):
+        parse_registry(Path("registry.yaml"), yaml.safe_dump({"claims": claims}))
 
 
 def test_unknown_claim_id_suggests_the_closest():

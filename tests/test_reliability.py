@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from claims_run import ROOT, run_claims
-from harness.induction import RRTSettings, measure_rrt
+from harness.chronos.induction import RRTSettings, measure_rrt
 from harness.models import load_model
 
 
@@ -126,3 +126,15 @@ def test_unknown_claim_id_in_a_marker_stops_collection(tmp_path):
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 4
     assert "unknown claim id 'C1-induction-head-exist'" in result.stderr and "did you mean C1-induction-heads-exist" in result.stderr
+
+
+def test_a_claim_asking_for_another_familys_model_stops_collection(tmp_path):
+    claims_dir = tmp_path / "claims"
+    claims_dir.mkdir()
+    (claims_dir / "registry.yaml").write_text((ROOT / "claims" / "registry.yaml").read_text())
+    (claims_dir / "test_wrong_family.py").write_text(
+        "import pytest\n\n@pytest.mark.claim('C1-induction-heads-exist')\ndef test_x(causal_lm):\n    pass\n")
+    result = subprocess.run([sys.executable, "-m", "pytest", str(claims_dir), "-p", "no:cacheprovider", "--no-report", "--model", "planted:reference"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 4
+    assert "asks for causal_lm; a claim of family chronos-t5 takes one model as `model` or `chronos`" in result.stderr

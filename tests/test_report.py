@@ -6,27 +6,31 @@ from pathlib import Path
 
 import pytest
 
-from harness import atomic, report
-from harness.report import ClaimRecord, Report
+from harness import atomic
+from harness.report import schema as report
+from harness.report import writer
+from harness.report.markdown import render_markdown
+from harness.report.schema import ClaimRecord, Report
 
 
 def claim_record(**overrides) -> ClaimRecord:
     record = ClaimRecord(
-        claim_id="C1-induction-heads-exist", model="m", test_id="claims/test_x.py::test_y[m]", outcome="passed", reason=None,
-        statement="s", source="src", decision="d", parameters={"threshold": 0.3},
+        claim_id="C1-induction-heads-exist", model="m", family="chronos-t5", test_id="claims/test_x.py::test_y[m]",
+        registry="claims/registry.yaml", position=0, outcome="passed", reason=None, statement="s", source="src", decision="d",
+        parameters={"threshold": 0.3},
         statistics={"decisive": {"statistic": "heads", "value": 3, "ci": [2, 4], "chance": 0.05}, "measurement": {"model": "m"}},
-        counterexample=None, duration_s=0.5,
+        figures=[], counterexample=None, duration_s=0.5,
     )
     record.update(overrides)
     return record
 
 
 def test_report_matches_its_documented_schema(tmp_path):
-    run_dir = report.new_run_dir(tmp_path)
+    run_dir = writer.new_run_dir(tmp_path)
     document = report.new_report(report.run_info(tmp_path, "cpu", "float32", "fast"))
     document["claims"].append(claim_record())
     document["claims"].append(claim_record(outcome="inconclusive", reason="too few heads"))
-    report.write(run_dir, document, final=True)
+    writer.write(run_dir, document, final=True)
     written = json.loads((tmp_path / "latest" / "report.json").read_text())
     assert set(written) == set(typing.get_type_hints(Report))
     for record in written["claims"]:
@@ -42,7 +46,7 @@ def test_report_matches_its_documented_schema(tmp_path):
 def test_markdown_is_rendered_from_the_json_alone(tmp_path):
     document = report.new_report(report.run_info(tmp_path, "cpu", "float32", "fast"))
     document["claims"].append(claim_record(outcome="failed", reason="0 heads", counterexample={"sequence_length": 6}))
-    text = report.render_markdown(json.loads(json.dumps(document)))
+    text = render_markdown(json.loads(json.dumps(document)))
     assert "| C1-induction-heads-exist | m | **failed** | heads = 3 (CI 2..4); chance 0.05 |" in text
     assert 'Counterexample (shrunk): `{"sequence_length": 6}`' in text
     assert "Reason: 0 heads" in text
@@ -70,11 +74,11 @@ def test_non_finite_numbers_are_refused_rather_than_written_as_invalid_json(tmp_
 
 
 def test_simultaneous_runs_get_their_own_directories_and_a_valid_latest(tmp_path):
-    run_dirs = [report.new_run_dir(tmp_path / "r")]
+    run_dirs = [writer.new_run_dir(tmp_path / "r")]
     os_getpid = os.getpid
     try:
         os.getpid = lambda: os_getpid() + 1  # a second process in the same second
-        run_dirs.append(report.new_run_dir(tmp_path / "r"))
+        run_dirs.append(writer.new_run_dir(tmp_path / "r"))
     finally:
         os.getpid = os_getpid
     assert run_dirs[0] != run_dirs[1]

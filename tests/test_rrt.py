@@ -3,8 +3,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generators import rrt_batch, rrt_params
-from generators.rrt import EOS_TOKEN_ID
+from generators.chronos.rrt import rrt_batch
+from generators.chronos.strategies import rrt_params
+from generators.chronos.rrt import EOS_TOKEN_ID
 
 
 def test_worked_example_positions():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from harness import capture, series
+from harness.chronos import capture, series
 from harness.errors import HarnessError
 
 

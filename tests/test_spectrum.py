@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from generators.multisine import REFERENCE_EXAMPLE, Multisine
-from harness.spectrum import energy_near, fundamental, magnitude_spectrum, smallest_gap, spectral_period
+from generators.chronos.multisine import REFERENCE_EXAMPLE, Multisine
+from harness.chronos.spectrum import energy_near, fundamental, magnitude_spectrum, smallest_gap, spectral_period
 
 
 def spectrum_of(values, signal: Multisine):

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generators.strategies import repeated_token_inputs, triplet_inputs
-from generators.tokens import induction_pairs, repeated_tokens, triplets
+from generators.causal_lm.strategies import repeated_token_inputs, triplet_inputs
+from generators.causal_lm.tokens import induction_pairs, repeated_tokens, triplets
 
 VOCAB = 64
 

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from harness.zoo import ZOO_DIR, model_dir, shipped
-from harness.zoo.data import MIX, SeriesSource, kernel_synth
-from harness.zoo.evaluate import mase, seasonal_naive
-from harness.zoo.train import CONTEXT_LENGTH, PREDICTION_LENGTH, SIZES, train
+from harness.chronos.synthetic import MIX, SeriesSource, kernel_synth
+from harness.chronos.evaluate import mase, seasonal_naive
+from harness.chronos.training import CONTEXT_LENGTH, PREDICTION_LENGTH, SIZES, train
 
 SHIPPED = [model_dir(spec.removeprefix("zoo:")) for spec in shipped() if spec.removeprefix("zoo:") in SIZES]
 
@@ -63,7 +63,7 @@ def test_a_few_training_steps_lower_the_loss_and_write_a_loadable_checkpoint(tmp
 def test_a_resumed_run_ends_where_one_uninterrupted_run_ends(tmp_path, monkeypatch):
     from safetensors.torch import load_file
 
-    from harness.zoo.train import Recipe
+    from harness.chronos.training import Recipe
 
     two_cycles = Recipe(**{**asdict(SIZES["nano"]), "steps": 30, "restarts": (30,), "stored_dtype": "bfloat16"})
     monkeypatch.setitem(SIZES, "nano", two_cycles)

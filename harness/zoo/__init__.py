@@ -1,17 +1,32 @@
 """The shipped miniature models, trained here from random init: the Chronos-T5 zoo (Chronos objective on synthetic
-series) and a 2-layer attention-only language model (next-token loss on synthetic token streams)."""
+series) and a 2-layer attention-only language model (next-token loss on synthetic token streams). Each family's
+package trains, evaluates and describes its own (harness/chronos/zoo.py, harness/causal_lm/zoo.py)."""
 
+from __future__ import annotations
+
+import json
 from pathlib import Path
 
 ZOO_DIR = Path(__file__).with_name("models")
-SIZE_ORDER = ("nano", "micro", "milli")
-LANGUAGE_MODELS = ("attn-only-2l",)
+# zoo name -> (directory under models/, family); the default run takes them in this order (Chronos sizes smallest first)
+MODELS = {
+    "nano": ("chronos-zoo-nano", "chronos-t5"),
+    "micro": ("chronos-zoo-micro", "chronos-t5"),
+    "milli": ("chronos-zoo-milli", "chronos-t5"),
+    "attn-only-2l": ("attn-only-2l", "causal-lm"),
+}
 
 
 def model_dir(name: str) -> Path:
-    return ZOO_DIR / (name if name in LANGUAGE_MODELS else f"chronos-zoo-{name}")
+    return ZOO_DIR / MODELS.get(name, (name,))[0]
 
 
 def shipped() -> list[str]:
-    """`zoo:NAME` specs of the shipped models: Chronos sizes smallest first, then the language models."""
-    return [f"zoo:{name}" for name in (*SIZE_ORDER, *LANGUAGE_MODELS) if (model_dir(name) / "model.safetensors").is_file()]
+    """`zoo:NAME` specs of the shipped models, in MODELS order."""
+    return [f"zoo:{name}" for name in MODELS if (model_dir(name) / "model.safetensors").is_file()]
+
+
+def read_json(model_dir: Path, name: str) -> dict | None:
+    """A model directory's training_log.json or evaluation.json, None where it has none."""
+    path = Path(model_dir) / name
+    return json.loads(path.read_text()) if path.is_file() else None

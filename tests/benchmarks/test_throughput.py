@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from harness import bench
+from harness.chronos import bench
 
 pytestmark = pytest.mark.throughput
 
@@ -43,7 +43,7 @@ def models():
 @pytest.mark.parametrize("size", selected_sizes())
 @pytest.mark.parametrize("path", bench.PATHS)
 def test_forward(benchmark, models, path, size, input_name, dtype):
-    from harness import capture
+    from harness.chronos import capture
 
     model, device = models(size, dtype)
     inputs = bench.make_input(input_name, device)

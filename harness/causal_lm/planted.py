@@ -119,7 +119,7 @@ def build(out: Path, layers: int, heads: int, kinds: dict[str, list], *, name: s
     import torch
     from transformers import GPT2LMHeadModel
 
-    from harness.architectures import attention_only_gpt2_config
+    from harness.causal_lm.architectures import attention_only_gpt2_config
 
     assignment = parse_layout(layers, heads, kinds)
     torch.manual_seed(0)

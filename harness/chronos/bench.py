@@ -17,7 +17,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -50,7 +49,7 @@ def make_input(name: str, device: str = "cpu", batch: int | None = None) -> Benc
     """The RRT input (sl=10, rf=2, tokens 1911-2187) or a context-512 series input with decoder start only."""
     import torch
 
-    from generators.rrt import rrt_batch
+    from generators.chronos.rrt import rrt_batch
 
     default_batch, encoder_tokens, _ = INPUTS[name]
     batch = batch or default_batch
@@ -70,7 +69,7 @@ def make_model(size: str, dtype: str = "float32", device: str = "cpu"):
     from transformers import T5ForConditionalGeneration
     from transformers.utils import logging as transformers_logging
 
-    from harness.architectures import chronos_t5_config
+    from harness.chronos.architectures import chronos_t5_config
 
     transformers_logging.set_verbosity_error()
     torch.manual_seed(0)
@@ -82,7 +81,7 @@ def run_path(path: str, model, inputs: BenchInput):
     """One call of a path; returns what it produced (so nothing is optimised away)."""
     import torch
 
-    from harness import capture
+    from harness.chronos import capture
 
     if path == "plain":
         if model.config._attn_implementation != "sdpa":
@@ -136,7 +135,7 @@ def _peak_rss_bytes() -> int:
 
 def peak_memory(size: str, input_name: str, path: str, dtype: str, device: str = "cpu", batch: int | None = None) -> dict:
     """Peak memory of one call, measured in a fresh process (CPU: peak RSS; CUDA: peak allocated)."""
-    command = [sys.executable, "-m", "harness.bench", size, input_name, path, dtype, device, str(batch or 0)]
+    command = [sys.executable, "-m", "harness.chronos.bench", size, input_name, path, dtype, device, str(batch or 0)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=1800, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     if result.returncode != 0:
         raise RuntimeError(f"memory probe {size}/{input_name}/{path}/{dtype} failed: {result.stderr.strip().splitlines()[-1:]}")
@@ -149,7 +148,7 @@ def _memory_child(size: str, input_name: str, path: str, dtype: str, device: str
     model = make_model(size, dtype, device)
     inputs = make_input(input_name, device, batch or None)
     if path == "capture":
-        from harness import capture
+        from harness.chronos import capture
 
         capture.prepare(model)
     if device.startswith("cuda"):
@@ -169,7 +168,7 @@ def _memory_child(size: str, input_name: str, path: str, dtype: str, device: str
 def measure(size: str, input_name: str, dtype: str, device: str = "cpu", repeats: int = 5, batch: int | None = None,
             memory: bool = False, peaks: dict | None = None) -> dict:
     """Time the three paths side by side on one model and input; ratios b/a and c/b, GFLOP/s against the matmul peak."""
-    from harness import capture
+    from harness.chronos import capture
 
     model = make_model(size, dtype, device)
     inputs = make_input(input_name, device, batch)

@@ -7,16 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generators.tokens import induction_pairs, repeated_tokens, triplets, vocabulary
-from harness import capture, metrics, stats
-from harness.induction import ScoreGrid
-from harness.registry import settings_from
+from generators.causal_lm.tokens import induction_pairs, repeated_tokens, triplets, vocabulary
+from harness import metrics, stats
+from harness.metrics import ScoreGrid, score_grid
+from harness.settings import confidence, integer, interval, n_resamples, parameter
 
 PROFILE_OFFSETS = (0, 1, 2, 3, 4, 5)  # attention k tokens back; 0 is the token itself
-
-
-def _grid(samples: np.ndarray, confidence: float, n_resamples: int, seed: int) -> ScoreGrid:
-    return ScoreGrid(*stats.bootstrap_mean_ci(samples, confidence, n_resamples, seed))
 
 
 def _model_facts(loaded) -> dict:
@@ -25,13 +21,11 @@ def _model_facts(loaded) -> dict:
 
 @dataclass(frozen=True)
 class PatternSettings:
-    sequence_length: int = 20
-    batch_size: int = 64
-    seed: int = 0
-    confidence: float = 0.95
-    n_resamples: int = 1000
-
-    from_parameters = classmethod(settings_from)
+    sequence_length: int = parameter(20, integer(2), "length of the random token sequence that is repeated")
+    batch_size: int = parameter(64, integer(2), "sequences per measurement")
+    seed: int = parameter(0, integer(0), "seed of the input draw and the bootstrap")
+    confidence: float = confidence()
+    n_resamples: int = n_resamples()
 
 
 @dataclass(frozen=True)
@@ -70,6 +64,8 @@ class AttentionPatterns:
 
 
 def measure_patterns(loaded, settings: PatternSettings = PatternSettings()) -> AttentionPatterns:
+    from harness.causal_lm import capture
+
     bos = loaded.bos_token_id
     batch = repeated_tokens(settings.batch_size, settings.sequence_length, loaded.vocab_size, bos=bos, seed=settings.seed)
     if batch.input_ids.shape[1] > loaded.context_length:
@@ -82,23 +78,21 @@ def measure_patterns(loaded, settings: PatternSettings = PatternSettings()) -> A
     back, back_chance = {}, {}
     for offset in PROFILE_OFFSETS:
         first_query = batch.prefix + offset  # the target is a real token, not BOS
-        back[offset] = _grid(metrics.attention_back(attention, offset, first_query), settings.confidence, settings.n_resamples, settings.seed)
+        back[offset] = score_grid(metrics.attention_back(attention, offset, first_query), settings.confidence, settings.n_resamples, settings.seed)
         back_chance[offset] = metrics.causal_chance(length, first_query)
     return AttentionPatterns(settings, {**batch.describe(), "bos_token_id": bos}, _model_facts(loaded),
-                             _grid(induction, settings.confidence, settings.n_resamples, settings.seed), back,
+                             score_grid(induction, settings.confidence, settings.n_resamples, settings.seed), back,
                              metrics.causal_chance(length, second_copy), back_chance)
 
 
 @dataclass(frozen=True)
 class TripletSettings:
-    pattern_lengths: tuple[int, int] = (2, 6)
-    gap_length: int = 0
-    batch_size: int = 200
-    seed: int = 0
-    confidence: float = 0.95
-    n_resamples: int = 1000
-
-    from_parameters = classmethod(settings_from)
+    pattern_lengths: tuple[int, int] = parameter((2, 6), interval(2), "triplet pattern lengths [A] X.. [B], inclusive")
+    gap_length: int = parameter(0, integer(0), "random tokens between the triplet's segments")
+    batch_size: int = parameter(200, integer(2), "sequences per pattern length")
+    seed: int = parameter(0, integer(0), "seed of the input draw and the bootstrap")
+    confidence: float = confidence()
+    n_resamples: int = n_resamples()
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -109,6 +103,8 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
 def measure_triplets(loaded, pattern_length: int, settings: TripletSettings, *, patching: bool = True) -> dict:
     """Logit difference [B] - [D] after ``[A] X.. [B] [C] X.. [D] [A] X..``, and each head patched from the clean
     run into the corrupted one (last [A] -> [C]), scored 0 (corrupted) to 1 (clean) on the mean logit difference."""
+    from harness.causal_lm import capture
+
     batch = triplets(settings.batch_size, pattern_length, loaded.vocab_size, gap_length=settings.gap_length,
                      bos=loaded.bos_token_id, seed=settings.seed + pattern_length)
     rows = np.arange(len(batch.b_tokens))
@@ -141,21 +137,27 @@ def measure_triplets(loaded, pattern_length: int, settings: TripletSettings, *, 
     return result
 
 
+def measure_triplet_lengths(loaded, settings: TripletSettings) -> list[dict]:
+    """measure_triplets at every pattern length of ``settings.pattern_lengths``, shortest first."""
+    low, high = settings.pattern_lengths
+    return [measure_triplets(loaded, length, settings) for length in range(low, high + 1)]
+
+
 @dataclass(frozen=True)
 class StrengthSettings:
-    tokens: int = 48
-    sequences_per_token: int = 16
-    context_tokens: int = 10
-    neighbours: int = 5
-    seed: int = 0
-    confidence: float = 0.95
-    n_resamples: int = 1000
-
-    from_parameters = classmethod(settings_from)
+    tokens: int = parameter(48, integer(2), "tokens that get an A-power and a B-power")
+    sequences_per_token: int = parameter(16, integer(2), "induction sequences per token and role")
+    context_tokens: int = parameter(10, integer(1), "random tokens in each filler of an induction sequence")
+    neighbours: int = parameter(5, integer(1), "tokens nearest to B in unembedding space")
+    seed: int = parameter(0, integer(0), "seed of the input draw and the bootstrap")
+    confidence: float = confidence()
+    n_resamples: int = n_resamples()
 
 
 def _strength(loaded, pairs, targets: np.ndarray) -> np.ndarray:
     """Induction strength of each target column: log-odds after the induction sequence minus after the shuffled one."""
+    from harness.causal_lm import capture
+
     rows = np.arange(len(targets))[:, None]
     induced = _log_softmax(capture.final_logits(loaded.model, pairs.induction).numpy())
     control = _log_softmax(capture.final_logits(loaded.model, pairs.shuffled).numpy())
@@ -172,6 +174,8 @@ def nearest_tokens(unembedding: np.ndarray, token: int, count: int, exclude=()) 
 
 def measure_strengths(loaded, settings: StrengthSettings = StrengthSettings()) -> dict:
     """A- and B-powers per token, and the strength for B, its unembedding neighbours and random tokens."""
+    from harness.causal_lm import capture
+
     rng = np.random.default_rng(settings.seed)
     bos = loaded.bos_token_id
     vocab = vocabulary(loaded.vocab_size, bos)

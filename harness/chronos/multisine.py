@@ -8,8 +8,8 @@ from functools import cached_property
 import numpy as np
 from scipy import stats
 
-from generators.multisine import Multisine
-from harness import capture, series, spectrum
+from generators.chronos.multisine import Multisine
+from harness.chronos import series, spectrum
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,8 @@ class SpectralMeasurement:
 
 
 def measure_multisine(loaded, signal: Multisine) -> SpectralMeasurement:
+    from harness.chronos import capture
+
     ids, mask, _ = series.tokenize(loaded, signal.values())
     rows = capture.cross_attention(loaded.model, ids, np.zeros((1, 1), dtype=np.int64), attention_mask=mask)[0, :, :, 0, :-1].numpy()
     axis, magnitudes = spectrum.magnitude_spectrum(rows, signal.sample_spacing)

@@ -1,4 +1,4 @@
-"""Hypothesis strategies over generator parameters."""
+"""Hypothesis strategies over Chronos inputs: RRT parameters and multisine series."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from generators.rrt import CHRONOS_COMMON_TOKENS, N_SPECIAL_TOKENS
+from generators import check_interval
+from generators.chronos.multisine import Multisine
+from generators.chronos.rrt import CHRONOS_COMMON_TOKENS, N_SPECIAL_TOKENS
 
 
 @dataclass(frozen=True)
@@ -19,12 +21,6 @@ class RRTParams:
     @property
     def encoder_length(self) -> int:
         return self.sequence_length * self.repetitions + 2
-
-
-def _check_interval(name: str, interval: tuple[int, int], minimum: int) -> None:
-    low, high = interval
-    if not (minimum <= low <= high):
-        raise ValueError(f"{name}={interval!r}: need {minimum} <= low <= high")
 
 
 @st.composite
@@ -54,9 +50,9 @@ def rrt_params(
     max_encoder_length: int | None = None,
 ) -> st.SearchStrategy[RRTParams]:
     """RRT parameters; shrinks towards short sequences, few repetitions, seed 0 and the lowest tokens."""
-    _check_interval("sequence_lengths", sequence_lengths, 2)
-    _check_interval("repetitions", repetitions, 1)
-    _check_interval("token_range", token_range, N_SPECIAL_TOKENS)
+    check_interval("sequence_lengths", sequence_lengths, 2)
+    check_interval("repetitions", repetitions, 1)
+    check_interval("token_range", token_range, N_SPECIAL_TOKENS)
     if token_range[1] - token_range[0] + 1 < min_token_span:
         raise ValueError(f"token_range={token_range!r} is narrower than min_token_span={min_token_span}; widen it")
     if max_encoder_length is not None and sequence_lengths[0] * repetitions[0] + 2 > max_encoder_length:
@@ -69,7 +65,6 @@ def rrt_params(
 
 @st.composite
 def _multisines(draw, frequency_count, steps_range, t1):
-    from generators.multisine import Multisine
 
     steps = draw(st.integers(*steps_range))
     highest = int(steps / t1 / 4)  # below a quarter of the sampling rate
@@ -85,28 +80,8 @@ def multisines(frequency_count: tuple[int, int] = (2, 5), steps_range: tuple[int
 
     Shrinks towards two low frequencies, the fewest samples, amplitude 0.25 and phase 0.
     """
-    _check_interval("frequency_count", frequency_count, 1)
-    _check_interval("steps_range", steps_range, 16)
+    check_interval("frequency_count", frequency_count, 1)
+    check_interval("steps_range", steps_range, 16)
     if int(steps_range[0] / t1 / 4) < frequency_count[0]:
         raise ValueError(f"{steps_range[0]} samples over {t1} s leave fewer than {frequency_count[0]} frequencies below a quarter of the sampling rate; use more steps")
     return _multisines(frequency_count, steps_range, t1)
-
-
-def repeated_token_inputs(vocab_size: int, sequence_lengths: tuple[int, int] = (2, 30), batch_size: int = 8, bos: int | None = 0):
-    """Repeated random tokens for a decoder-only model; shrinks towards the shortest sequence and seed 0."""
-    from generators.tokens import repeated_tokens
-
-    _check_interval("sequence_lengths", sequence_lengths, 2)
-    return st.builds(lambda length, seed: repeated_tokens(batch_size, length, vocab_size, bos=bos, seed=seed),
-                     st.integers(*sequence_lengths), st.integers(0, 2**32 - 1))
-
-
-def triplet_inputs(vocab_size: int, pattern_lengths: tuple[int, int] = (2, 6), gap_lengths: tuple[int, int] = (0, 4),
-                   batch_size: int = 8, bos: int | None = 0):
-    """Triplet sequences ``[A] X.. [B] gap [C] X.. [D] gap [A] X..``; shrinks towards [A][B] with no gap and seed 0."""
-    from generators.tokens import triplets
-
-    _check_interval("pattern_lengths", pattern_lengths, 2)
-    _check_interval("gap_lengths", gap_lengths, 0)
-    return st.builds(lambda length, gap, seed: triplets(batch_size, length, vocab_size, gap_length=gap, bos=bos, seed=seed),
-                     st.integers(*pattern_lengths), st.integers(*gap_lengths), st.integers(0, 2**32 - 1))

@@ -24,11 +24,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from pathlib import Path
 
 from harness import atomic
-from harness.architectures import save_checkpoint, t5_config
+from harness.chronos.architectures import save_checkpoint, t5_config
 from harness.errors import HarnessError
 
 KINDS = ("current", "right", "left", "eos", "value", "uniform")
@@ -62,10 +61,6 @@ LAYOUTS = {
     "multisine": _layout(4, 4, value=[(0, 0), (1, 2), (2, 1), (3, 3)]),
 }
 RANDOM_LAYOUT = "random"  # same architecture, default T5 initialisation, nothing planted
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("CHRONOS_CLAIMS_CACHE", Path.home() / ".cache" / "chronos-claims")).expanduser()
 
 
 def parse_layout(layers: int, heads: int, kinds: dict[str, list]) -> dict[tuple[int, int], str]:
@@ -172,15 +167,11 @@ def build_named(name: str, out: Path, seed: int = 0, overwrite: bool = True) -> 
     return build_planted(out, layout["layers"], layout["heads"], layout["kinds"], seed=seed, name=name, overwrite=overwrite)
 
 
-def planted_checkpoint(name: str) -> Path:
+def planted_checkpoint(name: str, cache: Path) -> Path:
     """The cached checkpoint of a named layout, built on first use."""
-    if name.startswith("lm-"):
-        from harness import planted_lm
-
-        return planted_lm.planted_checkpoint(name, cache_dir())
     layout = LAYOUTS.get(name, {})
     digest = hashlib.sha1(json.dumps(layout, sort_keys=True).encode()).hexdigest()[:8]
-    path = cache_dir() / "planted" / f"{name}-v{BUILDER_VERSION}-{digest}"
+    path = cache / "planted" / f"{name}-v{BUILDER_VERSION}-{digest}"
     if not (path / "planted.json").is_file():
         build_named(name, path, overwrite=False)
     return path

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.report import schema
 
 REGRESSION = ("passed", "failed")
 
@@ -71,15 +72,13 @@ def compare(old: dict, new: dict) -> Comparison:
 
 def load_report(path: str | Path) -> dict:
     """A report.json, or a run directory holding one; one-line errors for anything else."""
-    from harness import report
-
     path = Path(path)
     if path.is_dir():
         path = path / "report.json"
     if not path.is_file():
         raise HarnessError(f"no report at '{path}'; pass a report.json or a run directory under reports/")
     try:
-        return report.load(path)
+        return schema.load(path)
     except ValueError as error:  # JSON errors are ValueErrors too
         raise HarnessError(f"cannot read '{path}' as a claims report: {str(error).splitlines()[0]}; pass a report.json written by this harness") from None
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from harness.stats import bootstrap_mean_ci
-from harness.zoo.train import CONTEXT_LENGTH, PREDICTION_LENGTH, held_out_loss, held_out_set, tokenizer
+from harness.chronos.training import CONTEXT_LENGTH, PREDICTION_LENGTH, held_out_loss, held_out_set, tokenizer
 
 NUM_SAMPLES = 20
 
@@ -59,7 +58,7 @@ def forecast_quality(model_dir: Path, values: np.ndarray, seasons: np.ndarray, f
 
 
 def rrt_counts(model_dir: Path, threshold: float = 0.3) -> dict:
-    from harness.induction import RRTSettings, measure_rrt
+    from harness.chronos.induction import RRTSettings, measure_rrt
     from harness.models import load_model
 
     mosaic = measure_rrt(load_model(str(model_dir), "cpu", "float32"), RRTSettings(sequence_length=10, repetitions=2))
@@ -87,8 +86,3 @@ def evaluate(model_dir: Path) -> dict:
     }
     atomic.write_json(model_dir / "evaluation.json", result)
     return result
-
-
-def read(model_dir: Path, name: str) -> dict | None:
-    path = Path(model_dir) / name
-    return json.loads(path.read_text()) if path.is_file() else None

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from harness import atomic
-from harness.zoo.train import fit, machine_facts
+from harness.zoo.fit import fit, machine_facts
 
 NAME = "attn-only-2l"
 BOS_TOKEN_ID = 0
@@ -87,7 +87,7 @@ def build_model(recipe: LMRecipe):
     import torch
     from transformers import LlamaForCausalLM
 
-    from harness.architectures import attention_only_llama_config, zero_mlps
+    from harness.causal_lm.architectures import attention_only_llama_config, zero_mlps
 
     torch.manual_seed(recipe.seed)
     model = LlamaForCausalLM(attention_only_llama_config(recipe.vocab_size, recipe.d_model, recipe.layers, recipe.heads, recipe.positions, BOS_TOKEN_ID))

@@ -8,7 +8,7 @@ from typing import Callable
 
 from tqdm import tqdm
 
-from harness.induction import InductionMosaic, RRTSettings
+from harness.chronos.induction import InductionMosaic, RRTSettings
 
 Measure = Callable[[RRTSettings], InductionMosaic]
 

@@ -4,41 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 
-from generators.rrt import CHRONOS_COMMON_TOKENS, RRTBatch, rrt_batch
-from harness import capture, metrics, stats
-from harness.registry import settings_from
+from generators.chronos.rrt import CHRONOS_COMMON_TOKENS, RRTBatch, rrt_batch
+from harness import metrics
+from harness.metrics import ScoreGrid, score_grid
+from harness.settings import confidence, integer, interval, n_resamples, parameter
 
 DEFAULT_THRESHOLD = 0.3
 
 
+VOCAB_SIZE = 4096  # Chronos' tokenizer: 4093 bins and 3 special tokens (PAD 0, EOS 1)
+
+
 @dataclass(frozen=True)
 class RRTSettings:
-    sequence_length: int = 10
-    repetitions: int = 2
-    batch_size: int = 100
-    seed: int = 0
-    token_range: tuple[int, int] = CHRONOS_COMMON_TOKENS
-    confidence: float = 0.95
-    n_resamples: int = 2000
-
-    from_parameters = classmethod(settings_from)
-
-
-@dataclass(frozen=True)
-class ScoreGrid:
-    """Batch-mean attention to one position, per (layer, head), with its bootstrap interval."""
-
-    mean: np.ndarray  # (layers, heads)
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-
-    def heads(self, threshold: float, *, by: str = "ci_low") -> list[tuple[int, int]]:
-        return metrics.heads_at_or_above(getattr(self, by), threshold)
-
-    def to_dict(self) -> dict:
-        return {key: np.round(getattr(self, key), 6).tolist() for key in ("mean", "ci_low", "ci_high")}
+    sequence_length: int = parameter(10, integer(2), "RRT: length of the random sequence S")
+    repetitions: int = parameter(2, integer(1), "RRT: how many times S is repeated")
+    batch_size: int = parameter(100, integer(2), "sequences per measurement")
+    seed: int = parameter(0, integer(0), "seed of the input draw and the bootstrap")
+    token_range: tuple[int, int] = parameter(CHRONOS_COMMON_TOKENS, interval(2, VOCAB_SIZE - 1), "RRT token ids, inclusive, no special tokens")
+    confidence: float = confidence()
+    n_resamples: int = n_resamples(2000)
 
 
 @dataclass(frozen=True)
@@ -103,20 +89,18 @@ class InductionMosaic:
         }
 
 
-def score_grid(scores: np.ndarray, settings: RRTSettings) -> ScoreGrid:
-    mean, low, high = stats.bootstrap_mean_ci(scores, settings.confidence, settings.n_resamples, settings.seed)
-    return ScoreGrid(mean, low, high)
-
-
 def mosaic_from_rows(rows, batch: RRTBatch, settings: RRTSettings, model_description: dict) -> InductionMosaic:
     """rows: (batch, layers, heads, encoder_length) cross-attention from the decoder's query position."""
     current = metrics.attention_to_position(rows, batch.current_position)
     right = metrics.attention_to_position(rows, batch.right_position)
-    return InductionMosaic(settings, batch.describe(), model_description, score_grid(current, settings), score_grid(right, settings))
+    return InductionMosaic(settings, batch.describe(), model_description, score_grid(current, settings.confidence, settings.n_resamples, settings.seed),
+                          score_grid(right, settings.confidence, settings.n_resamples, settings.seed))
 
 
 def measure_rrt(loaded, settings: RRTSettings = RRTSettings(), chunk_size: int | None = None) -> InductionMosaic:
     """Run RRT on a LoadedModel and score every decoder cross-attention head."""
+    from harness.chronos import capture
+
     batch = rrt_batch(
         settings.sequence_length,
         settings.repetitions,

@@ -1,0 +1,1 @@
+"""Decoder-only language-model inputs: repeated tokens, triplets and induction/shuffled pairs, and strategies."""

@@ -1,0 +1,48 @@
+"""The chronos-t5 family: Chronos-T5 encoder-decoder checkpoints, read through their decoder cross-attention.
+
+Modules: loading (config checks, weights, facts), capture (the only one that knows T5's transformers internals),
+induction (RRT mosaics), sweeps, multisine and spectrum, series (the checkpoint's own tokenizer), planted
+(checkpoints with heads set by construction), figures, training / synthetic / evaluate / card (the zoo),
+architectures and bench (the published shapes).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from harness.chronos import loading, planted
+from harness.family import Family, UnreadableFamily
+
+NAME = "chronos-t5"
+
+
+def recognises(config: dict) -> bool:
+    return "chronos_config" in config and config.get("chronos_pipeline_class", "ChronosPipeline") == "ChronosPipeline"
+
+
+def build_planted(name: str, cache: Path) -> Path:
+    return planted.planted_checkpoint(name, cache)
+
+
+FAMILY = Family(
+    name=NAME,
+    fixture="chronos",
+    reads="a Chronos-T5 checkpoint (amazon/chronos-t5-*, config.json with chronos_config)",
+    recognises=recognises,
+    check_config=loading.check_config,
+    load=loading.load,
+    planted_layouts=(*planted.LAYOUTS, planted.RANDOM_LAYOUT),
+    build_planted=build_planted,
+    zoo=lambda: importlib.import_module("harness.chronos.zoo"),
+)
+
+
+def _pipeline(config: dict, pipeline: str, architecture: str) -> bool:
+    return config.get("chronos_pipeline_class") == pipeline or architecture in (config.get("architectures") or [])
+
+
+UNREADABLE = (
+    UnreadableFamily("Chronos-Bolt", lambda config: _pipeline(config, "ChronosBoltPipeline", "ChronosBoltModelForForecasting")),
+    UnreadableFamily("Chronos-2", lambda config: _pipeline(config, "Chronos2Pipeline", "Chronos2Model")),
+)

@@ -1,0 +1,30 @@
+"""What the core needs to know about a model family, in one object. A family package (harness/chronos,
+harness/causal_lm) builds one `Family`; harness.models lists them. Everything here is read without torch:
+`load` and `build_planted` import their family's heavy modules when called."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str  # what a registry entry's `family` names
+    fixture: str  # the pytest fixture that hands a claim test one loaded model of this family
+    reads: str  # the checkpoints it reads, for messages: "Chronos-T5 (config.json with chronos_config, model_type t5)"
+    recognises: Callable[[dict[str, Any]], bool]  # config.json -> is it this family's?
+    check_config: Callable[[dict[str, Any], Path], None]  # a recognised config the loader still cannot read raises ModelLoadError
+    load: Callable[[Path, dict[str, Any], str, str], tuple[Any, dict[str, Any]]]  # (path, config, device, dtype) -> (model, facts)
+    planted_layouts: tuple[str, ...]  # names after planted:
+    build_planted: Callable[[str, Path], Path]  # (layout, cache directory) -> checkpoint directory, built on first use
+    zoo: Callable[[], Any]  # the module with train, evaluate and card for the family's zoo models (`harness zoo ...`)
+
+
+@dataclass(frozen=True)
+class UnreadableFamily:
+    """A family the harness recognises but cannot measure yet: refused by name, never read as another family."""
+
+    name: str
+    recognises: Callable[[dict[str, Any]], bool]

@@ -1,0 +1,162 @@
+"""pytest plugin: options, the model fixtures of each family, `measure` and `evidence`, and the run report.
+
+Registered through the pytest11 entry point, so any directory holding a registry.yaml and test modules that
+bind claims to it runs with `pytest`. Nothing heavy happens at import or collection: torch is imported when the
+first model is loaded. The pieces: options (RunOptions), session (ModelPool: models and measurements),
+evidence (what a test records), recorder (records, report, exit status).
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import hypothesis
+import pytest
+
+from harness.claims import BINDING_ERRORS
+from harness.errors import HarnessError
+from harness.models import FAMILIES
+from harness.plugin.evidence import Evidence
+from harness.plugin.options import RunOptions, add_options, load_hypothesis_profile
+from harness.plugin.recorder import Recorder, claim_of
+from harness.plugin.session import ModelPool
+from harness.registry import load_registry
+
+GENERIC_FIXTURE = "model"  # one model of the claim's family, whatever the family
+MODEL_FIXTURES = (GENERIC_FIXTURE, *(family.fixture for family in FAMILIES.values()))
+POOL_KEY = pytest.StashKey[ModelPool]()
+RECORDER_KEY = pytest.StashKey[Recorder]()
+
+
+def pytest_addoption(parser):
+    add_options(parser)
+
+
+def check_registries(config) -> None:
+    """Validate the registry beside each claims path before collection, so a bad entry is one line, not a traceback."""
+    candidates = {config.rootpath / "claims" / "registry.yaml"}
+    for arg in config.args:
+        path = Path(str(arg).split("::")[0])
+        candidates.add((path if path.is_dir() else path.parent) / "registry.yaml")
+    for candidate in sorted(candidates):
+        if candidate.is_file():
+            load_registry(candidate.resolve())
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "claim(claim_id): a test that decides one registry claim on each model of its family")
+    load_hypothesis_profile(config)
+    BINDING_ERRORS.clear()
+    try:
+        check_registries(config)
+        options = RunOptions.from_config(config)
+    except HarnessError as error:
+        raise pytest.UsageError(str(error)) from None
+    pool = ModelPool(options)
+    recorder = Recorder(options, pool, Evidence(), MODEL_FIXTURES)
+    config.stash[POOL_KEY], config.stash[RECORDER_KEY] = pool, recorder
+    config.pluginmanager.register(recorder, "chronos_claims_recorder")
+
+
+def pytest_collectreport(report):
+    """A claim module that could not bind its registry entry or its model stops the run with one line."""
+    if report.failed and BINDING_ERRORS:
+        raise pytest.UsageError(BINDING_ERRORS[0])
+
+
+def _family_of_test(metafunc):
+    """The claim's family from its registry entry; for a test without a claim marker, the family whose fixture it asks for."""
+    if metafunc.definition.get_closest_marker("claim") is not None:
+        try:
+            return FAMILIES[claim_of(metafunc.definition).family]
+        except HarnessError as error:
+            BINDING_ERRORS.append(f"{metafunc.definition.nodeid}: {error}")
+            raise
+    return next((family for family in FAMILIES.values() if family.fixture in metafunc.fixturenames), None)
+
+
+def pytest_generate_tests(metafunc):
+    requested = [name for name in MODEL_FIXTURES if name in metafunc.fixturenames]
+    if not requested:
+        return
+    family = _family_of_test(metafunc)
+    wrong = [name for name in requested if name not in (GENERIC_FIXTURE, family and family.fixture)]
+    if family is None or wrong or len(requested) > 1:
+        BINDING_ERRORS.append(f"{metafunc.definition.nodeid} asks for {', '.join(requested)}; a claim of family "
+                              f"{family and family.name} takes one model as `{GENERIC_FIXTURE}` or `{family and family.fixture}`")
+        raise HarnessError(BINDING_ERRORS[-1])
+    options = metafunc.config.stash[POOL_KEY].options
+    specs = options.specs_of(family.name)
+    if specs:
+        metafunc.parametrize(requested[0], specs, ids=[spec.replace("/", "_") for spec in specs], indirect=True, scope="session")
+    else:
+        given = ", ".join(f"{spec} ({options.families[spec]})" for spec in options.specs)
+        reason = f"this claim applies to {family.name} models and none was given (--model: {given}); add a {family.name} --model"
+        metafunc.parametrize(requested[0], [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ids=[f"no-{family.name}-model"],
+                             indirect=True, scope="session")
+
+
+def _one_model(request):
+    try:
+        return request.config.stash[POOL_KEY].model(request.param)
+    except HarnessError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+for _name in MODEL_FIXTURES:  # `model`, and each family's own name for it (`chronos`, `causal_lm`)
+    globals()[_name] = pytest.fixture(scope="session", name=_name)(lambda request: _one_model(request))
+
+
+@pytest.fixture
+def models(request) -> list:
+    """Every --model of the claim's family, loaded once per session, smallest first (for claims that compare models)."""
+    claim = claim_of(request.node)
+    if claim is None:
+        raise pytest.UsageError(f"{request.node.nodeid} asks for `models`, which only claim tests (marked with a claim) receive")
+    try:
+        return request.config.stash[POOL_KEY].family_models(claim.family)
+    except HarnessError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def measure(request):
+    """measure(measurement, model, settings): ``measurement(model, settings)``, made once per model and settings and shared."""
+    return request.config.stash[POOL_KEY].measure
+
+
+@pytest.fixture(scope="session")
+def evidence(request) -> Evidence:
+    """Where a claim test records its decisive statistic, measurement, figures and examples (harness.plugin.evidence)."""
+    return request.config.stash[RECORDER_KEY].evidence
+
+
+def stable_draws(item, claim_id: str) -> None:
+    """A derandomized Hypothesis test draws from a seed derived from the claim id, not (as Hypothesis would) from the
+    test's source, so editing a claim module's code does not change which inputs it evaluates."""
+    test = getattr(item, "obj", None)
+    if getattr(test, "is_hypothesis_test", False) and getattr(test, "_hypothesis_internal_use_seed", None) is None:
+        hypothesis.seed(zlib.crc32(claim_id.encode()))(test)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    claim_items = []
+    for item in items:
+        try:
+            if claim_of(item) is not None:
+                claim_items.append(item)
+        except HarnessError as error:
+            raise pytest.UsageError(f"{item.nodeid}: {error}") from None
+    if not claim_items or config.option.collectonly:
+        return
+    if hypothesis.settings().derandomize:
+        for item in claim_items:
+            stable_draws(item, claim_of(item).id)
+    recorder = config.stash[RECORDER_KEY]
+    try:
+        config.stash[POOL_KEY].resolve_device()
+    except HarnessError as error:
+        raise pytest.UsageError(str(error)) from None
+    if not recorder.options.is_worker and recorder.options.reports_dir is not None:
+        recorder.start_report()  # written at once, so an interrupted run still leaves a report marked incomplete

@@ -1,0 +1,84 @@
+"""What a claim test hands to the report, through the `evidence` fixture: the decisive statistic, how it was
+measured, further statistics, figures, and for a quantified claim each evaluated input."""
+
+from __future__ import annotations
+
+import numbers
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from harness.figures import KINDS, Figure
+
+
+def number(value: Any) -> float | int | None:
+    """A plain int or float (numpy scalars included); None stays None; anything else is a mistake in the claim."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"a statistic must be a number or None, got {value!r}; put text in the reason, not in a number field")
+    return int(value) if isinstance(value, numbers.Integral) else float(value)
+
+
+def _empty() -> dict[str, Any]:
+    return {"statistics": {}, "figures": [], "counterexample": None, "inconclusive": None}
+
+
+class Evidence:
+    def __init__(self):
+        self.by_test: dict[str, dict[str, Any]] = {}
+        self.current: str | None = None  # the node id of the running test
+
+    def _slot(self) -> dict[str, Any]:
+        return self.by_test.setdefault(self.current, _empty())
+
+    def take(self, nodeid: str) -> dict[str, Any]:
+        """What the test recorded, removed so the next test starts clean."""
+        return self.by_test.pop(nodeid, None) or _empty()
+
+    # ---- the authoring API ----
+    def decisive(self, statistic: str, value: Any, *, ci: Any = None, chance: Any = None) -> None:
+        """The number the verdict turns on, with its confidence interval and chance level (None where there is none)."""
+        interval = None if ci is None else [number(ci[0]), number(ci[1])]
+        self._slot()["statistics"]["decisive"] = {"statistic": statistic, "value": number(value), "ci": interval, "chance": number(chance)}
+
+    def measured(self, source: Any = None, **details: Any) -> None:
+        """How it was measured: ``source.measurement()`` (model, device, dtype, seed, batch, inputs, chance), plus ``details``."""
+        block = dict(source.measurement() if hasattr(source, "measurement") else source or {})
+        self._slot()["statistics"]["measurement"] = {**block, **details}
+
+    def record(self, **statistics: Any) -> None:
+        """Further statistics, kept in report.json under their names."""
+        self._slot()["statistics"].update(statistics)
+
+    def figure(self, figure: Figure) -> None:
+        if figure["kind"] not in KINDS:
+            raise ValueError(f"unknown figure kind {figure['kind']!r}; use one of {', '.join(KINDS)} (harness.figures)")
+        self._slot()["figures"].append(figure)
+
+    def example(self, example: dict[str, Any], *, holds: bool) -> None:
+        """One evaluated input of a quantified claim; a failing one becomes the counterexample (Hypothesis replays the
+        shrunk input last, so the one kept is the shrunk one)."""
+        statistics = self._slot()["statistics"]
+        statistics.setdefault("examples", []).append(example)
+        statistics["examples_evaluated"] = len(statistics["examples"])
+        if not holds:
+            self._slot()["counterexample"] = example
+
+    @property
+    def examples(self) -> list[dict[str, Any]]:
+        return self._slot()["statistics"].get("examples", [])
+
+    def not_evaluated(self, reason: str) -> None:
+        """A drawn input the claim cannot evaluate: counted by reason, then dropped (Hypothesis draws another)."""
+        from hypothesis import reject
+
+        statistics = self._slot()["statistics"]
+        statistics["examples_not_evaluated"] = dict(Counter(statistics.get("examples_not_evaluated", {})) + Counter({reason: 1}))
+        reject()
+
+    def inconclusive(self, reason: str) -> None:
+        """The data cannot decide: the claim is reported inconclusive (never passed), with the reason."""
+        self._slot()["inconclusive"] = reason
+        pytest.skip(f"inconclusive: {reason}")

@@ -1,0 +1,61 @@
+"""The model pool of one run: each --model loaded once, on first use, and each measurement made once per model
+and settings. torch is imported when the first model loads, not before."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from functools import cache
+from typing import Any, Callable
+
+from harness.plugin.options import RunOptions
+from harness.settings import project
+
+
+@cache
+def measured_settings_type(measurement: Callable) -> type:
+    """The annotated type of a measurement's second parameter: measure_rrt(loaded, settings: RRTSettings)."""
+    parameters = list(inspect.signature(measurement).parameters)
+    hints = typing.get_type_hints(measurement)
+    if len(parameters) < 2 or parameters[1] not in hints:
+        raise TypeError(f"{measurement.__qualname__} must take (model, settings: SettingsClass) to be used with measure()")
+    return hints[parameters[1]]
+
+
+class ModelPool:
+    def __init__(self, options: RunOptions):
+        self.options = options
+        self.models: dict[str, Any] = {}  # spec -> LoadedModel
+        self.measurements: dict[tuple, Any] = {}
+        self.device: str | None = None  # resolved
+
+    def resolve_device(self) -> str:
+        """The device the run measures on; raises HarnessError where it is not usable (cuda without a GPU)."""
+        from harness.checkpoints import check_dtype, resolve_device
+
+        if self.device is None:
+            self.device = resolve_device(self.options.device)
+            check_dtype(self.options.dtype, self.device)
+        return self.device
+
+    def model(self, spec: str):
+        if spec not in self.models:
+            from harness.models import load_model
+
+            self.models[spec] = load_model(spec, self.resolve_device(), self.options.dtype)
+        return self.models[spec]
+
+    def family_models(self, family: str) -> list:
+        """Every --model of ``family``, loaded, smallest first."""
+        return sorted((self.model(spec) for spec in self.options.specs_of(family)), key=lambda loaded: loaded.parameter_count)
+
+    def measure(self, measurement: Callable, model, settings) -> Any:
+        """``measurement(model, settings)``, made once per (measurement, model, settings) and shared by every claim.
+
+        A claim's settings are cut down to the settings type the measurement's signature names, so claims that
+        read the same measurement with different decision parameters share it."""
+        settings = project(measured_settings_type(measurement), settings)
+        key = (measurement.__module__, measurement.__qualname__, model.spec, settings)
+        if key not in self.measurements:
+            self.measurements[key] = measurement(model, settings)
+        return self.measurements[key]

@@ -1,0 +1,33 @@
+"""Numbers and the decisive statistic as text, shared by report.md, report.html and the comparison."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def decisive_text(statistics: dict[str, Any]) -> str:
+    decisive = statistics.get("decisive")
+    if not decisive:
+        return ""
+    text = f"{decisive['statistic']} = {format_value(decisive['value'])}"
+    if decisive.get("ci"):
+        low, high = decisive["ci"]
+        text += f" (CI {format_value(low)}..{format_value(high)})"
+    if decisive.get("chance") is not None:
+        text += f"; chance {format_value(decisive['chance'])}"
+    return text
+
+
+def in_registry_order(claims: list[dict]) -> list[dict]:
+    """Records ordered as their registries list the claims (records of report schema < 3 keep their order)."""
+    return sorted(claims, key=lambda r: (r.get("registry", ""), r.get("position", 0)))
+
+
+def figure_heading(record: dict, figure: dict) -> str:
+    return f"{figure['title']} ({record['claim_id']})"
