@@ -50,6 +50,8 @@ def decide_trend(chronos, measure, evidence, s: Sweep, axis: str, alternative: s
     evidence.record(spearman=trends, alpha=s.alpha, grid=cells)
     evidence.figure(figures.sweep_grid(chronos.name, cells))
     evidence.figure(figures.sweep_rows(chronos.name, cells))
+    if not any(cell["total"] for cell in cells):
+        evidence.inconclusive(f"no head clears {s.threshold} (CI lower bound) at any grid point: no count to trend")
     direction = "rise" if alternative == "greater" else "fall"
     assert all(t["p_value"] < s.alpha for t in trends.values()), (
         f"{chronos.name}: head counts do not {direction} with {axis}: "
@@ -79,6 +81,8 @@ def test_common_tokens_find_more_heads_than_all_tokens(chronos, measure, evidenc
                       wide_token_range=list(s.wide_token_range), threshold=s.threshold, confidence=s.confidence,
                       chance_level=common[0]["chance_level"])
     evidence.record(common_range=common, wide_range=wide)
+    if not any(cell["total"] for cell in common + wide):
+        evidence.inconclusive(f"no head clears {s.threshold} (CI lower bound) with either token range at any seed: nothing to compare")
     assert low > 0, (
         f"{chronos.name}: {np.mean([c['total'] for c in common]):.1f} heads with tokens {list(s.token_range)} vs "
         f"{np.mean([c['total'] for c in wide]):.1f} with {list(s.wide_token_range)}; difference {mean:.2f} (CI {low:.2f}..{high:.2f})")

@@ -12,7 +12,7 @@ from harness.chronos import figures
 from harness.chronos.induction import RRTSettings, measure_rrt
 from harness.chronos.multisine import measure_multisine
 from harness.claims import claim
-from harness.settings import alpha, confidence, integer, interval, min_heads, n_resamples, open_unit, parameter, positive
+from harness.settings import alpha, confidence, integer, interval, min_heads, n_resamples, open_unit, parameter, positive, threshold
 from harness.stats import bootstrap_mean_ci, rank_trend
 
 
@@ -24,6 +24,7 @@ class Spectra:
     n_resamples: int = n_resamples()
     frequency_count: tuple[int, int] = parameter((2, 5), interval(1), "how many frequencies a drawn multisine has")
     steps_range: tuple[int, int] = parameter((201, 512), interval(16), "how many samples a drawn multisine has (t1 = 3 s)")
+    min_examples: int = parameter(3, integer(1), "inputs the claim must evaluate before it can pass")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class SpectralPeriod(Spectra):
 
 @dataclass(frozen=True)
 class AmplitudeTrend(RRTSettings):
+    threshold: float = threshold()
     alpha: float = alpha()
     top_k: int = parameter(3, integer(1), "size of the top sets compared")
 
@@ -55,6 +57,7 @@ def skip_short_context(chronos, shortest: int):
 def measure_signal(chronos, measure, evidence, s: Spectra, signal):
     """The spectra of one input, or the input counted as not evaluated (longer than the model's context)."""
     skip_short_context(chronos, s.steps_range[0])
+    evidence.require_examples(s.min_examples)
     if signal.steps > chronos.context_length:
         evidence.not_evaluated(f"longer than the model's context of {chronos.context_length} values")
     measurement = measure(measure_multisine, chronos, signal)
@@ -143,9 +146,14 @@ def test_multisine_amplitude_follows_induction_score(chronos, measure, evidence)
     overlap, chance_overlap = len(top_rrt & top_amplitude), s.top_k * s.top_k / len(rrt_score)
     evidence.decisive("Spearman rho (RRT score vs non-DC spectral amplitude)", trend["statistic"], chance=0.0)
     evidence.measured(measurement, rrt=mosaic.measurement())
-    evidence.record(spearman=trend, alpha=s.alpha, per_head={"rrt_score": rrt_score.round(6).tolist(), "non_dc_amplitude": amplitude.round(6).tolist()},
+    induction_heads = mosaic.classify(s.threshold)
+    evidence.record(induction_heads=induction_heads, spearman=trend, alpha=s.alpha, per_head={"rrt_score": rrt_score.round(6).tolist(), "non_dc_amplitude": amplitude.round(6).tolist()},
                     top_k={"k": s.top_k, "overlap": overlap, "chance_overlap": chance_overlap,
                            **{f"top_{name}_heads": sorted(divmod(int(i), mosaic.heads_per_layer) for i in top)
                               for name, top in (("rrt", top_rrt), ("amplitude", top_amplitude))}})
+    if not induction_heads["current"] + induction_heads["right"]:
+        best = mosaic.strongest_head()
+        evidence.inconclusive(f"no head's RRT score clears {s.threshold} (CI lower bound; strongest {best['mean']:.3f}, chance {mosaic.chance:.3f}): "
+                              f"no induction head to rank, whatever rho ({trend['statistic']}) says")
     assert trend["p_value"] < s.alpha, (f"{chronos.name}: Spearman rho {trend['statistic']} (p={trend['p_value']:.3g}) between RRT score and "
                                         f"spectral amplitude; top-{s.top_k} overlap {overlap} (chance {chance_overlap:.2f})")

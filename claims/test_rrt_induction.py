@@ -29,6 +29,7 @@ class AcrossInputs:
     confidence: float = confidence()
     n_resamples: int = n_resamples()
     min_heads: int = min_heads()
+    min_examples: int = parameter(3, integer(1), "drawn inputs the claim must evaluate before it can pass")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ def describe_head(best: dict) -> str:
 def test_induction_heads_exist(chronos, measure, evidence):
     s = C1.settings
     mosaic = measure(measure_rrt, chronos, s)
+    if s.threshold <= mosaic.chance:
+        evidence.inconclusive(f"threshold {s.threshold} does not exceed chance {mosaic.chance:.3f}: a uniform head would clear it")
     heads, heads_by_mean = induction_heads(mosaic, s.threshold), induction_heads(mosaic, s.threshold, by="mean")
     evidence.decisive("induction heads (CI lower bound >= threshold)", len(heads), chance=mosaic.chance)
     evidence.measured(mosaic)
@@ -72,6 +75,9 @@ def test_induction_heads_exist(chronos, measure, evidence):
                          token_range=C1_ACROSS.settings.token_range, max_encoder_length=513))
 def test_induction_heads_exist_across_inputs(chronos, measure, evidence, params):
     s = C1_ACROSS.settings
+    evidence.require_examples(s.min_examples)
+    if params.encoder_length > chronos.context_length + 1:
+        evidence.not_evaluated(f"longer than the model's context of {chronos.context_length} tokens")
     rrt = RRTSettings(params.sequence_length, params.repetitions, s.batch_size, params.seed % 2**31, params.token_range, s.confidence, s.n_resamples)
     mosaic = measure(measure_rrt, chronos, rrt)
     heads, best = induction_heads(mosaic, s.threshold), mosaic.strongest_head()
@@ -97,6 +103,8 @@ def test_right_token_heads_outnumber_current_token_heads(chronos, measure, evide
     evidence.decisive("right-token heads minus current-token heads", counts["right"] - counts["current"], chance=mosaic.chance)
     evidence.measured(mosaic)
     evidence.record(**summary)
+    if counts["right"] + counts["current"] == 0:
+        evidence.inconclusive(f"no current- or right-token head clears {s.threshold} by CI lower bound (chance {mosaic.chance:.3f}): nothing to count")
     assert counts["right"] > counts["current"], (
         f"{chronos.name}: {counts['right']} right-token vs {counts['current']} current-token heads by CI lower bound "
         f"(by plain mean {by_mean['right']} vs {by_mean['current']}) at threshold {s.threshold}")

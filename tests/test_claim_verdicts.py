@@ -23,8 +23,8 @@ EXPECTED = {
     # the same heads, layers swapped: more current than right heads, and in the wrong order
     "swapped": {"C1-induction-heads-exist": "passed", "C4-right-token-heads-outnumber-current": "failed",
                 "C5-current-heads-precede-right-heads": "failed"},
-    # decoys only
-    "none": {"C1-induction-heads-exist": "failed", "C4-right-token-heads-outnumber-current": "failed",
+    # decoys only: nothing to count or order
+    "none": {"C1-induction-heads-exist": "failed", "C4-right-token-heads-outnumber-current": "inconclusive",
              "C5-current-heads-precede-right-heads": "inconclusive"},
 }
 
@@ -45,7 +45,7 @@ def test_every_model_is_evaluated_and_described(three_layouts):
     for model in report["models"].values():
         assert (model["decoder_layers"], model["heads"], model["parameters"] > 0) == (6, 4, True)
     assert len(report["claims"]) == 3 * len(SINGLE_MODEL_CLAIMS)
-    assert report["summary"] == {"passed": 4, "failed": 4, "inconclusive": 1, "error": 0, "skipped": 0}
+    assert report["summary"] == {"passed": 4, "failed": 3, "inconclusive": 2, "error": 0, "skipped": 0}
 
 
 def test_statistics_say_how_they_were_measured(three_layouts):
@@ -75,8 +75,9 @@ def test_failures_and_inconclusive_verdicts_give_reasons(three_layouts):
             assert record["reason"] is None
         else:
             assert record["reason"], record
-    inconclusive = next(r for r in report["claims"] if r["outcome"] == "inconclusive")
-    assert "0 current-token and 0 right-token heads" in inconclusive["reason"]
+    inconclusive = {r["claim_id"]: r["reason"] for r in report["claims"] if r["outcome"] == "inconclusive"}
+    assert "0 current-token and 0 right-token heads" in inconclusive["C5-current-heads-precede-right-heads"]
+    assert "no current- or right-token head clears 0.3" in inconclusive["C4-right-token-heads-outnumber-current"]
 
 
 def test_quantified_claim_reports_the_shrunk_counterexample(planted_dirs, tmp_path):

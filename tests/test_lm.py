@@ -56,7 +56,7 @@ def test_patching_finds_the_planted_induction_head(planted_lm):
     restored = result["patching"]["restored_fraction"]
     assert restored["L1H1"] == pytest.approx(1.0, abs=1e-3)
     assert all(abs(value) < 1e-3 for head, value in restored.items() if head != "L1H1")
-    assert result["works"] and result["p_b"] > 0.9
+    assert result["ci"][0] > 1 and result["p_b"] > 0.9
 
 
 def test_patching_is_exact_identity_with_the_clean_outputs(planted_lm):
@@ -103,7 +103,7 @@ def test_family_is_read_from_config(planted_lm, tmp_path):
 EXPECTED_VERDICTS = {
     "lm-reference": {"L1": "passed", "L2": "passed", "L3": "passed", "L4": "passed", "L5": "passed", "L6": "passed", "L7": "failed"},
     "lm-positional": {"L1": "passed", "L2": "failed", "L3": "failed", "L5": "failed"},
-    "lm-none": {"L1": "failed", "L2": "failed", "L3": "failed", "L4": "failed", "L5": "failed", "L6": "failed", "L7": "failed"},
+    "lm-none": {"L1": "failed", "L2": "failed", "L3": "inconclusive", "L4": "failed", "L5": "failed", "L6": "failed", "L7": "failed"},
 }
 
 

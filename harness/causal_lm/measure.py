@@ -124,7 +124,6 @@ def measure_triplets(loaded, pattern_length: int, settings: TripletSettings, *, 
         "p_d": round(float(np.exp(log_p[rows, batch.d_tokens]).mean()), 4),
         "logit_difference": round(float(mean), 4),
         "ci": [round(float(low), 4), round(float(high), 4)],
-        "works": bool(low > 0),
     }
     if patching:
         corrupted = float(difference(capture.final_logits(loaded.model, batch.corrupted)).mean())

@@ -39,8 +39,9 @@ QUERY_GAIN = 2.0  # attention logits of ~20 over the rest: the planted patterns 
 KINDS = ("previous", "back-two", "induction", "uniform")
 
 
-def _layout(layers: int = 2, heads: int = 4, **kinds) -> dict:
-    return {"layers": layers, "heads": heads, "kinds": {kind.replace("_", "-"): [list(h) for h in heads_] for kind, heads_ in kinds.items()}}
+def _layout(layers: int = 2, heads: int = 4, neighbour_groups: int | None = None, **kinds) -> dict:
+    layout = {"layers": layers, "heads": heads, "kinds": {kind.replace("_", "-"): [list(h) for h in heads_] for kind, heads_ in kinds.items()}}
+    return layout if neighbour_groups is None else {**layout, "neighbour_groups": neighbour_groups}
 
 
 LAYOUTS = {
@@ -50,7 +51,11 @@ LAYOUTS = {
     "lm-none": _layout(),
     # a layer-0 head that looks 19 tokens back: the induction pattern of period-20 repeats, by position alone
     "lm-positional": _layout(offset_19=[(0, 1)]),
+    # the textbook circuit with an unembedding of token neighbourhoods: tokens in groups of 8 share part of their
+    # unembedding direction, so raising B's logit also raises its group's (by NEIGHBOUR_SHARE of B's gain)
+    "lm-neighbours": _layout(previous=[(0, 0)], back_two=[(0, 2)], induction=[(1, 1)], neighbour_groups=8),
 }
+NEIGHBOUR_SHARE = 0.3
 
 
 def _offset(kind: str) -> int | None:
@@ -82,7 +87,7 @@ def parse_layout(layers: int, heads: int, kinds: dict[str, list]) -> dict[tuple[
     return assignment
 
 
-def _plant(model, assignment: dict[tuple[int, int], str]) -> None:
+def _plant(model, assignment: dict[tuple[int, int], str], neighbour_groups: int | None) -> None:
     import torch
 
     eye = torch.eye(BLOCK)
@@ -94,6 +99,9 @@ def _plant(model, assignment: dict[tuple[int, int], str]) -> None:
         model.transformer.wte.weight[:, TOKEN] = eye
         model.transformer.wpe.weight[:, POSITION] = eye
         model.lm_head.weight[:, OUTPUT] = eye
+        if neighbour_groups:
+            group = torch.arange(BLOCK) // neighbour_groups
+            model.lm_head.weight[:, OUTPUT] += NEIGHBOUR_SHARE * ((group[:, None] == group[None, :]).float() - eye)
         for (layer, head), kind in assignment.items():
             attention = model.transformer.h[layer].attn
             # Conv1D weights map input rows to output columns: c_attn's columns are [q | k | v], each split by head
@@ -115,7 +123,8 @@ def _plant(model, assignment: dict[tuple[int, int], str]) -> None:
                 attention.c_proj.weight[out, OUTPUT] = eye / norm_scale
 
 
-def build(out: Path, layers: int, heads: int, kinds: dict[str, list], *, name: str = "custom", overwrite: bool = True) -> Path:
+def build(out: Path, layers: int, heads: int, kinds: dict[str, list], *, name: str = "custom", overwrite: bool = True,
+          neighbour_groups: int | None = None) -> Path:
     import torch
     from transformers import GPT2LMHeadModel
 
@@ -124,8 +133,9 @@ def build(out: Path, layers: int, heads: int, kinds: dict[str, list], *, name: s
     assignment = parse_layout(layers, heads, kinds)
     torch.manual_seed(0)
     model = GPT2LMHeadModel(attention_only_gpt2_config(VOCAB_SIZE, D_MODEL, layers, heads, POSITIONS, BOS_TOKEN_ID))
-    _plant(model, assignment)
+    _plant(model, assignment, neighbour_groups)
     truth = {"layout": name, "family": "causal-lm", "builder_version": BUILDER_VERSION, "layers": layers, "heads": heads,
+             "neighbour_groups": neighbour_groups,
              "kinds": {kind: [list(h) for h, k in sorted(assignment.items()) if k == kind] for kind in sorted(set(assignment.values()))}}
 
     def fill(staging: Path) -> None:
@@ -143,5 +153,5 @@ def planted_checkpoint(name: str, cache: Path) -> Path:
     digest = hashlib.sha1(json.dumps(layout, sort_keys=True).encode()).hexdigest()[:8]
     path = cache / "planted" / f"{name}-v{BUILDER_VERSION}-{digest}"
     if not (path / "planted.json").is_file():
-        build(path, layout["layers"], layout["heads"], layout["kinds"], name=name, overwrite=False)
+        build(path, layout["layers"], layout["heads"], layout["kinds"], name=name, overwrite=False, neighbour_groups=layout.get("neighbour_groups"))
     return path

@@ -45,8 +45,11 @@ BUCKET_PREVIOUS, BUCKET_NEXT = 1, 17
 POSITION_BIAS = 30.0
 EOS_TOKEN_ID = 1
 
-def _layout(layers, heads, **kinds) -> dict:
-    return {"layers": layers, "heads": heads, "kinds": {kind: [list(h) for h in kinds.get(kind, [])] for kind in KINDS if kind != "uniform"}}
+
+
+def _layout(layers, heads, identity_tokens=None, **kinds) -> dict:
+    layout = {"layers": layers, "heads": heads, "kinds": {kind: [list(h) for h in kinds.get(kind, [])] for kind in KINDS if kind != "uniform"}}
+    return layout if identity_tokens is None else {**layout, "identity_tokens": list(identity_tokens)}
 
 
 DECOYS = {"left": [(2, 0), (3, 3)], "eos": [(2, 2), (3, 1)]}
@@ -59,6 +62,15 @@ LAYOUTS = {
     "none": _layout(6, 4, **DECOYS),
     # heads that read the series value smoothly, beside induction heads and decoys
     "multisine": _layout(4, 4, value=[(0, 0), (1, 2), (2, 1), (3, 3)]),
+    # the reference heads, but only tokens 1911-2187 (where mean-scaled inputs land) have identities of their own: every
+    # other token shares one, so matching finds their occurrences only inside that range
+    "common-tokens": _layout(6, 4, identity_tokens=(1911, 2187), current=[(0, 1), (0, 3), (1, 0), (1, 2)],
+                             right=[(4, 0), (4, 2), (5, 1), (5, 3), (3, 2)], **DECOYS),
+    # nothing but uniform heads: no attention row varies
+    "uniform": _layout(2, 4),
+    # two right-token heads among uniform ones: the only heads with an RRT score above chance are the only heads whose
+    # attention over a multisine varies (they match the decoder token's identity sharply, so their rows are peaked)
+    "two-right": _layout(2, 4, right=[(1, 0), (1, 1)]),
 }
 RANDOM_LAYOUT = "random"  # same architecture, default T5 initialisation, nothing planted
 
@@ -80,7 +92,7 @@ def parse_layout(layers: int, heads: int, kinds: dict[str, list]) -> dict[tuple[
     return assignment
 
 
-def _plant(model, assignment: dict[tuple[int, int], str], seed: int, sharpness: float) -> None:
+def _plant(model, assignment: dict[tuple[int, int], str], seed: int, sharpness: float, identity_tokens: tuple[int, int] | None) -> None:
     import torch
 
     generator = torch.Generator().manual_seed(seed)
@@ -89,6 +101,11 @@ def _plant(model, assignment: dict[tuple[int, int], str], seed: int, sharpness: 
             parameter.fill_(1.0 if "layer_norm" in name else 0.0)
         identities = torch.randn(model.config.vocab_size, ID_DIM, generator=generator)
         identities /= identities.norm(dim=1, keepdim=True)
+        if identity_tokens is not None:  # tokens outside the range (special tokens kept) share the identity of token 2
+            low, high = identity_tokens
+            outside = torch.ones(model.config.vocab_size, dtype=torch.bool)
+            outside[:2] = outside[low : high + 1] = False
+            identities[outside] = identities[2].clone()
         model.shared.weight[:, IDENTITY] = identities
         model.shared.weight[:, CONSTANT] = 1.0
         if "value" in assignment.values():
@@ -126,7 +143,7 @@ def _plant(model, assignment: dict[tuple[int, int], str], seed: int, sharpness: 
 
 
 def build_planted(out: Path, layers: int, heads: int, kinds: dict[str, list], *, seed: int = 0, sharpness: float = 40.0,
-                  name: str = "custom", overwrite: bool = True) -> Path:
+                  name: str = "custom", overwrite: bool = True, identity_tokens: tuple[int, int] | None = None) -> Path:
     """Write a planted checkpoint directory at ``out``; with overwrite=False an existing one (built by another process) is kept."""
     import torch
     from transformers import T5ForConditionalGeneration
@@ -137,7 +154,7 @@ def build_planted(out: Path, layers: int, heads: int, kinds: dict[str, list], *,
     torch.manual_seed(seed)
     model = T5ForConditionalGeneration(t5_config(D_MODEL, 4 * D_MODEL, layers, heads, ID_DIM))
     if name != RANDOM_LAYOUT:
-        _plant(model, assignment, seed, sharpness)
+        _plant(model, assignment, seed, sharpness, identity_tokens)
     truth = {
         "layout": name,
         "builder_version": BUILDER_VERSION,
@@ -145,6 +162,7 @@ def build_planted(out: Path, layers: int, heads: int, kinds: dict[str, list], *,
         "heads": heads,
         "seed": seed,
         "sharpness": None if name == RANDOM_LAYOUT else sharpness,
+        "identity_tokens": list(identity_tokens) if identity_tokens else None,
         "kinds": {kind: [list(h) for h, k in sorted(assignment.items()) if k == kind] for kind in KINDS}
         if name != RANDOM_LAYOUT
         else {},
@@ -164,7 +182,8 @@ def build_named(name: str, out: Path, seed: int = 0, overwrite: bool = True) -> 
         layout = LAYOUTS[name]
     else:
         raise HarnessError(f"unknown planted layout '{name}'; use one of {', '.join([*LAYOUTS, RANDOM_LAYOUT])}")
-    return build_planted(out, layout["layers"], layout["heads"], layout["kinds"], seed=seed, name=name, overwrite=overwrite)
+    return build_planted(out, layout["layers"], layout["heads"], layout["kinds"], seed=seed, name=name, overwrite=overwrite,
+                         identity_tokens=layout.get("identity_tokens"))
 
 
 def planted_checkpoint(name: str, cache: Path) -> Path:

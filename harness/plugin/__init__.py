@@ -78,7 +78,8 @@ def _family_of_test(metafunc):
 
 def pytest_generate_tests(metafunc):
     requested = [name for name in MODEL_FIXTURES if name in metafunc.fixturenames]
-    if not requested:
+    is_claim = metafunc.definition.get_closest_marker("claim") is not None
+    if not requested or requested == [GENERIC_FIXTURE] and not is_claim:  # `model` is ours only in claim tests
         return
     family = _family_of_test(metafunc)
     wrong = [name for name in requested if name not in (GENERIC_FIXTURE, family and family.fixture)]

@@ -70,6 +70,19 @@ class Evidence:
     def examples(self) -> list[dict[str, Any]]:
         return self._slot()["statistics"].get("examples", [])
 
+    def require_examples(self, minimum: int) -> None:
+        """A quantified claim that evaluates fewer drawn inputs than ``minimum`` is inconclusive, whatever they showed."""
+        self._slot()["statistics"]["min_examples"] = minimum
+
+    def shortfall(self, nodeid: str) -> str | None:
+        """Why a passed quantified test is inconclusive (too few inputs evaluated), or None."""
+        statistics = self.by_test.get(nodeid, _empty())["statistics"]
+        evaluated, minimum = statistics.get("examples_evaluated", 0), statistics.get("min_examples")
+        if minimum is None or evaluated >= minimum:
+            return None
+        dropped = ", ".join(f"{count} {reason}" for reason, count in statistics.get("examples_not_evaluated", {}).items()) or "none"
+        return f"evaluated {evaluated} drawn inputs, fewer than the {minimum} the claim needs (not evaluated: {dropped})"
+
     def not_evaluated(self, reason: str) -> None:
         """A drawn input the claim cannot evaluate: counted by reason, then dropped (Hypothesis draws another)."""
         from hypothesis import reject

@@ -136,6 +136,9 @@ class Recorder:
         if item.get_closest_marker("claim") is None:
             return
         report = outcome.get_result()
+        if report.when == "call" and report.passed and (shortfall := self.evidence.shortfall(item.nodeid)):
+            self.evidence.by_test[item.nodeid]["inconclusive"] = shortfall
+            report.outcome, report.longrepr = "skipped", (str(item.path), item.location[1] or 0, f"Skipped: inconclusive: {shortfall}")
         state = self.outcomes.setdefault(item.nodeid, {"outcome": None, "reason": None, "duration": 0.0})
         state["duration"] += report.duration
         if report.when == "setup" and not report.passed:

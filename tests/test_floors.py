@@ -1,0 +1,73 @@
+"""A quantified claim counts the drawn inputs it could not evaluate, by reason, and is inconclusive (never passed)
+when it evaluated fewer than it needs."""
+
+import json
+import textwrap
+
+pytest_plugins = ["pytester"]
+
+REGISTRY = """
+family: chronos-t5
+claims:
+  - id: Z1-every-drawn-number-is-small
+    statement: Every drawn number below 100 is below 1000.
+    source: a test of the harness
+    parameters: {min_examples: 5}
+    decision: Holds when every evaluated input is below 1000, over at least min_examples inputs; odd inputs are not evaluated.
+"""
+MODULE = """
+from dataclasses import dataclass
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.claims import claim
+from harness.settings import integer, parameter
+
+
+@dataclass(frozen=True)
+class Small:
+    min_examples: int = parameter(3, integer(1), "inputs to evaluate")
+
+
+Z1 = claim("Z1-every-drawn-number-is-small", Small)
+
+
+@Z1.mark
+@settings(max_examples=EXAMPLES, database=None)
+@given(number=st.integers(0, 99))
+def test_every_drawn_number_is_small(evidence, number):
+    evidence.require_examples(Z1.settings.min_examples)
+    if number % 2:
+        evidence.not_evaluated("odd")
+    evidence.example({"number": number}, holds=number < 1000)
+    evidence.decisive("largest evaluated number", max(e["number"] for e in evidence.examples), chance=None)
+    assert number < 1000
+"""
+
+
+def run(pytester, examples: int) -> dict:
+    (pytester.path / "registry.yaml").write_text(REGISTRY)
+    (pytester.path / "test_small.py").write_text(textwrap.dedent(MODULE).replace("EXAMPLES", str(examples)))
+    result = pytester.runpytest_subprocess("--model", "planted:reference", "--reports-dir", "reports", "-p", "no:cacheprovider")
+    [record] = json.loads((pytester.path / "reports" / "latest" / "report.json").read_text())["claims"]
+    return result, record
+
+
+def test_too_few_evaluated_inputs_make_a_passing_claim_inconclusive(pytester):
+    result, record = run(pytester, examples=2)
+    result.assert_outcomes(skipped=1)
+    assert record["outcome"] == "inconclusive"
+    statistics = record["statistics"]
+    assert statistics["examples_evaluated"] < 5 and statistics["min_examples"] == 5
+    assert record["reason"].startswith(f"evaluated {statistics['examples_evaluated']} drawn inputs, fewer than the 5 the claim needs")
+    assert "odd" in record["reason"] or "not evaluated: none" in record["reason"]
+
+
+def test_enough_evaluated_inputs_pass_and_the_dropped_ones_are_counted(pytester):
+    result, record = run(pytester, examples=40)
+    result.assert_outcomes(passed=1)
+    assert record["outcome"] == "passed"
+    statistics = record["statistics"]
+    assert statistics["examples_evaluated"] >= 5
+    assert statistics["examples_not_evaluated"]["odd"] >= 1
