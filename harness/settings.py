@@ -49,10 +49,6 @@ def positive(value) -> str | None:
     return None if _number(value) and value > 0 else "must be a positive number"
 
 
-def non_negative(value) -> str | None:
-    return None if _number(value) and value >= 0 else "must be a number >= 0"
-
-
 def interval(minimum: int, maximum: int | None = None) -> Check:
     def check(value):
         ok = (isinstance(value, (list, tuple)) and len(value) == 2 and all(_int(v) for v in value)
@@ -70,11 +66,6 @@ def integer_list(minimum: int) -> Check:
         return None if ok else f"must be an increasing list of at least two integers >= {minimum}"
 
     return check
-
-
-def documented(cls) -> dict[str, str]:
-    """parameter name -> what it means, for every field of a settings class."""
-    return {f.name: f.metadata.get("doc", "") for f in fields(cls)}
 
 
 def parse(cls: type[T], parameters: dict[str, Any], where: str) -> T:
@@ -99,11 +90,6 @@ def parse(cls: type[T], parameters: dict[str, Any], where: str) -> T:
 def project(cls: type[T], settings: Any) -> T:
     """The ``cls`` settings carried by a larger settings object (a claim's), field by field."""
     return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
-
-
-def as_parameters(settings: Any) -> dict[str, Any]:
-    """Settings back as registry-style parameters (tuples as lists), for the report."""
-    return {f.name: list(v) if isinstance(v := getattr(settings, f.name), tuple) else v for f in fields(settings)}
 
 
 # ---- decision parameters many claims read ----
