@@ -8,6 +8,7 @@ from harness.chronos import figures
 from harness.chronos.induction import VOCAB_SIZE, RRTSettings, measure_rrt
 from harness.chronos.sweeps import grid_counts, per_seed_counts
 from harness.claims import claim
+from harness.report.format import format_value
 from harness.settings import above_one, alpha, integer_list, interval, parameter, seeds, threshold
 from harness.stats import bootstrap_mean_ci, rank_trend
 
@@ -55,7 +56,7 @@ def decide_trend(chronos, measure, evidence, s: Sweep, axis: str, alternative: s
     direction = "rise" if alternative == "greater" else "fall"
     assert all(t["p_value"] < s.alpha for t in trends.values()), (
         f"{chronos.name}: head counts do not {direction} with {axis}: "
-        + "; ".join(f"{name} rho={t['statistic']}, p={t['p_value']:.3g}" for name, t in trends.items()) + f" (alpha {s.alpha})")
+        + "; ".join(f"{name} rho={format_value(t['statistic'])}, p={t['p_value']:.3g}" for name, t in trends.items()) + f" (alpha {s.alpha})")
 
 
 @C6.mark

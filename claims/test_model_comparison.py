@@ -9,6 +9,7 @@ from harness.chronos import figures
 from harness.chronos.induction import RRTSettings, measure_rrt
 from harness.chronos.sweeps import per_seed_counts
 from harness.claims import claim
+from harness.report.format import format_value
 from harness.settings import alpha, open_unit, parameter, seeds, threshold
 from harness.stats import bootstrap_mean_ci, rank_trend
 
@@ -75,7 +76,7 @@ def test_induction_heads_grow_with_model_size(models, measure, evidence):
     summary = ", ".join(f"{row['model']} ({row['parameters']:,}): {row['total']['mean']:.1f}" for row in table)
     assert increasing and trend["p_value"] < s.alpha, (
         f"head counts by size: {summary}; seed means increase: {increasing}; "
-        f"Kendall tau={trend['statistic']}, p={trend['p_value']:.3g} (alpha {s.alpha})")
+        f"Kendall tau={format_value(trend['statistic'])}, p={trend['p_value']:.3g} (alpha {s.alpha})")
 
 
 @C3.mark

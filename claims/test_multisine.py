@@ -12,6 +12,7 @@ from harness.chronos import figures
 from harness.chronos.induction import RRTSettings, measure_rrt
 from harness.chronos.multisine import measure_multisine
 from harness.claims import claim
+from harness.report.format import format_value
 from harness.settings import alpha, confidence, integer, interval, min_heads, n_resamples, open_unit, parameter, positive, threshold
 from harness.stats import bootstrap_mean_ci, rank_trend
 
@@ -154,6 +155,6 @@ def test_multisine_amplitude_follows_induction_score(chronos, measure, evidence)
     if not induction_heads["current"] + induction_heads["right"]:
         best = mosaic.strongest_head()
         evidence.inconclusive(f"no head's RRT score clears {s.threshold} (CI lower bound; strongest {best['mean']:.3f}, chance {mosaic.chance:.3f}): "
-                              f"no induction head to rank, whatever rho ({trend['statistic']}) says")
-    assert trend["p_value"] < s.alpha, (f"{chronos.name}: Spearman rho {trend['statistic']} (p={trend['p_value']:.3g}) between RRT score and "
+                              f"no induction head to rank, whatever rho ({format_value(trend['statistic'])}) says")
+    assert trend["p_value"] < s.alpha, (f"{chronos.name}: Spearman rho {format_value(trend['statistic'])} (p={trend['p_value']:.3g}) between RRT score and "
                                         f"spectral amplitude; top-{s.top_k} overlap {overlap} (chance {chance_overlap:.2f})")

@@ -89,5 +89,36 @@ def test_quantified_claim_reports_the_shrunk_counterexample(planted_dirs, tmp_pa
     counterexample = record["counterexample"]
     assert (counterexample["sequence_length"], counterexample["repetitions"], counterexample["seed"]) == (6, 2, 0)
     assert counterexample["induction_heads"] == 0
-    assert "sequence_length=6" in result.stdout or "sequence_length': 6" in result.stdout
+    assert "claim did not hold: " in result.stdout and "no induction head at sl=6, rf=2, seed=0" in result.stdout
     assert "Counterexample (shrunk)" in (tmp_path / "reports" / "latest" / "report.md").read_text()
+
+
+def test_the_terminal_ends_with_a_claims_by_models_matrix_and_one_line_failures(three_layouts):
+    paths, result, _ = three_layouts
+    out = result.stdout
+    matrix = out.split("claims x models", 1)[1].split("claims report:", 1)[0].strip("= \n").splitlines()
+    header, rows = matrix[0].split(), [line.split() for line in matrix[1:]]
+    assert header == ["claim", *[path.name for path in paths.values()]]
+    assert [row[0] for row in rows] == SINGLE_MODEL_CLAIMS  # registry order
+    assert all(len(line) <= 120 for line in matrix)
+    c1 = dict(zip(header[1:], " ".join(matrix[1].split()[1:]).replace("pass ", "pass:").replace("FAIL ", "FAIL:").split()))
+    assert c1 == {paths["reference"].name: "pass:9", paths["swapped"].name: "pass:9", paths["none"].name: "FAIL:0"}
+    assert "Traceback" not in out and "def test_" not in out  # a claim that did not hold is a measurement, not a crash
+    assert out.count("claim did not hold: ") == 3
+
+
+def test_verbose_brings_back_the_full_failure_text(planted_dirs, tmp_path):
+    result, _ = run_claims(tmp_path, "--model", str(planted_dirs("none")), "-k", "test_induction_heads_exist and not across", "-vv")  # claims_run passes -q
+    assert "claim did not hold" not in result.stdout and "AssertionError" in result.stdout
+
+
+def test_junit_xml_carries_each_verdict_and_its_deciding_statistic(planted_dirs, tmp_path):
+    import xml.etree.ElementTree as ElementTree
+
+    xml = tmp_path / "out.xml"
+    run_claims(tmp_path, "--model", str(planted_dirs("reference")), "-k", "test_induction_heads_exist and not across", f"--junitxml={xml}")
+    [case] = [c for c in ElementTree.parse(xml).iter("testcase") if c.get("name").startswith("test_induction_heads_exist[")]
+    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert properties == {"claim": "C1-induction-heads-exist", "outcome": "passed", "decisive_statistic": "induction heads (CI lower bound >= threshold)",
+                          "decisive_value": "9", "decisive_ci": "null", "chance_level": properties["chance_level"]}
+    assert abs(float(properties["chance_level"]) - 1 / 22) < 1e-9

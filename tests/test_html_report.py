@@ -83,6 +83,10 @@ def test_report_html_renders_in_headless_chromium(default_run):
     for index, (_, figure) in enumerate(declared(report)):
         block = dom.stdout.split(f'data-figure="figure-{index}"', 1)[1].split('data-figure="', 1)[0]
         assert ('class="main-svg"' if figure["kind"] != "table" else "<td>") in block, f"figure {figure['title']} did not render"
+    assert dom.stdout.count("data-cell=") == len(report["claims"])  # the matrix: one cell per claim and model
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", dom.stdout, flags=re.S))
+    assert not re.search(r"\b(None|nan|NaN)\b", text), "a number that could not be computed reads n/a"
+    assert not re.search(r"\d\.\d{7,}", text), "numbers are printed to a few significant digits"
     screenshot = run_dir / "report.png"
     shot = subprocess.run([chromium(), *CHROMIUM_FLAGS, "--hide-scrollbars", "--window-size=1300,2400", f"--screenshot={screenshot}", url],
                           capture_output=True, text=True, timeout=120)

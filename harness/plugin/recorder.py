@@ -11,6 +11,7 @@ import json
 import signal
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -43,6 +44,29 @@ def _reason(report) -> str | None:
     return None
 
 
+COLOURS = {"passed": {"green": True}, "failed": {"red": True}, "error": {"red": True, "bold": True}, "inconclusive": {"yellow": True}}
+
+
+class ClaimNotHeld:
+    """The failure of a claim whose measurement ran but did not meet its decision: one line, no traceback (-v keeps it)."""
+
+    def __init__(self, item, message: str):
+        self.reprcrash = SimpleNamespace(path=str(item.path), lineno=item.location[1] or 0, message=message)
+
+    def toterminal(self, tw) -> None:
+        tw.line(f"claim did not hold: {self.reprcrash.message}")
+
+    def __str__(self) -> str:
+        return f"claim did not hold: {self.reprcrash.message}"
+
+
+def junit_properties(record: dict) -> list[tuple[str, str]]:
+    decisive = record["statistics"].get("decisive") or {}
+    return [("claim", record["claim_id"]), ("outcome", record["outcome"]), ("decisive_statistic", str(decisive.get("statistic"))),
+            ("decisive_value", json.dumps(decisive.get("value"))), ("decisive_ci", json.dumps(decisive.get("ci"))),
+            ("chance_level", json.dumps(decisive.get("chance")))]
+
+
 class Recorder:
     def __init__(self, options: RunOptions, pool: ModelPool, evidence: Evidence, model_fixtures: tuple[str, ...]):
         self.options, self.pool, self.evidence = options, pool, evidence
@@ -52,6 +76,7 @@ class Recorder:
         self.comparison = None
         self.run_dir: Path | None = None
         self.report = None
+        self.records: list[dict] = []  # every claim record of the run, for the terminal summary
         self.interrupted = False
         self._previous_sigint = None
 
@@ -141,6 +166,10 @@ class Recorder:
             report.outcome, report.longrepr = "skipped", (str(item.path), item.location[1] or 0, f"Skipped: inconclusive: {shortfall}")
         state = self.outcomes.setdefault(item.nodeid, {"outcome": None, "reason": None, "duration": 0.0})
         state["duration"] += report.duration
+        if report.when == "call" and report.failed and call.excinfo.errisinstance(AssertionError) and item.config.get_verbosity() < 1:
+            state["outcome"], state["reason"] = "failed", _reason(report)
+            report.longrepr = ClaimNotHeld(item, state["reason"])
+            return
         if report.when == "setup" and not report.passed:
             state["outcome"] = "error" if report.failed else "skipped"
             state["reason"] = _reason(report)
@@ -154,12 +183,17 @@ class Recorder:
             if state["outcome"] is not None and not self.interrupted:
                 report.user_properties.append((RECORD_PROPERTY, self.build_record(item, state)))
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report) -> None:
         self.failed_reports += report.failed
-        if report.when == "teardown":
-            for name, payload in report.user_properties:
-                if name == RECORD_PROPERTY:
-                    self.add_record(payload)
+        if report.when != "teardown" or self.options.is_worker:  # a worker sends the record on to the controller
+            return
+        for name, payload in [p for p in report.user_properties if p[0] == RECORD_PROPERTY]:
+            self.records.append(payload["record"])
+            self.add_record(payload)
+            # what --junitxml writes: the verdict and its deciding statistic, not the whole record
+            report.user_properties.remove((name, payload))
+            report.user_properties.extend(junit_properties(payload["record"]))
 
     def pytest_sessionfinish(self, session, exitstatus) -> None:
         from harness.report import schema, writer
@@ -188,6 +222,14 @@ class Recorder:
         writer.write(self.run_dir, self.report, final=True)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
+        from harness.report.matrix import text_rows
+
+        if self.records:
+            terminalreporter.section("claims x models")
+            for row in text_rows(self.records):
+                for text, outcome in row:
+                    terminalreporter.write(text, **COLOURS.get(outcome, {}))
+                terminalreporter.write_line("")
         if self.comparison is not None:
             from harness.report.compare import render
 

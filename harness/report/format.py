@@ -6,8 +6,11 @@ from typing import Any
 
 
 def format_value(value: Any) -> str:
+    """Three significant digits (scientific notation below 0.001); n/a where nothing could be computed."""
+    if value is None or isinstance(value, float) and value != value:
+        return "n/a"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.3g}"
     return str(value)
 
 

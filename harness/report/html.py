@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
 from harness.report.compare import Comparison, render
 from harness.report.format import decisive_text, figure_heading, in_registry_order
+from harness.report.matrix import cell_text, matrix
 from harness.report.schema import BF16_SCORE_TOLERANCE
 
 # Console errors and uncaught exceptions are written onto <html data-console-errors>, so a headless
@@ -41,15 +43,33 @@ def _escape(value: Any) -> str:
     return html.escape(str(value))
 
 
+def anchor(claim_id: str) -> str:
+    return "claim-" + re.sub(r"[^A-Za-z0-9-]", "-", claim_id)
+
+
+def verdict_matrix(report) -> str:
+    """Claims x models, colour-coded; each cell links to the claim's rows in the verdict table."""
+    rows, columns, cells = matrix(report["claims"])
+    header = "<tr><th>claim</th>" + "".join(f"<th>{_escape(column)}</th>" for column in columns) + "</tr>"
+    body = "".join(
+        f'<tr><th><a href="#{anchor(row)}">{_escape(row)}</a></th>' + "".join(
+            f'<td class="{cells[(row, column)]["outcome"]}" data-cell="{_escape(row)}|{_escape(column)}">'
+            f'<a href="#{anchor(row)}">{_escape(cell_text(cells[(row, column)]))}</a></td>' if (row, column) in cells else "<td>-</td>"
+            for column in columns) + "</tr>"
+        for row in rows)
+    return f'<table id="matrix">{header}{body}</table>'
+
+
 def verdict_table(records) -> str:
-    rows = "".join(
-        f'<tr class="{r["outcome"]}"><td>{_escape(r["claim_id"])}</td><td>{_escape(r["model"] or "all models")}</td>'
-        f'<td><b>{r["outcome"]}</b></td><td>{_escape(decisive_text(r["statistics"]))}</td>'
-        f'<td>{_escape((r["reason"] or "").splitlines()[0] if r["reason"] else "")}</td></tr>'
-        for r in records
-    )
+    rows, seen = [], set()
+    for r in records:
+        target = "" if r["claim_id"] in seen else f' id="{anchor(r["claim_id"])}"'  # the matrix links to a claim's first row
+        seen.add(r["claim_id"])
+        reason = (r["reason"] or "").splitlines()[0] if r["reason"] else ""
+        rows.append(f'<tr class="{r["outcome"]}"{target}><td>{_escape(r["claim_id"])}</td><td>{_escape(r["model"] or "all models")}</td>'
+                    f'<td><b>{r["outcome"]}</b></td><td>{_escape(decisive_text(r["statistics"]))}</td><td>{_escape(reason)}</td></tr>')
     return ('<table id="verdicts"><tr><th>claim</th><th>model</th><th>outcome</th><th>deciding statistic (CI; chance)</th><th>reason</th></tr>'
-            + rows + "</table>")
+            + "".join(rows) + "</table>")
 
 
 def model_table(report) -> str:
@@ -164,6 +184,7 @@ def render_html(report) -> str:
     run = report["run"]
     records = in_registry_order(report["claims"])
     sections = [
+        ("Verdicts at a glance", [verdict_matrix(report)]),
         ("Verdicts", [verdict_table(records)]),
         ("Models", [model_table(report)]),
         ("Figures", figure_sections(records, go, make_subplots)),

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from harness.report.format import decisive_text, figure_heading, format_value, in_registry_order
+from harness.report.matrix import cell_text, matrix
 from harness.report.schema import BF16_SCORE_TOLERANCE, Report
 
 SHOWN_ELSEWHERE = ("measurement", "decisive", "examples")
@@ -84,6 +85,9 @@ def render_markdown(report: Report) -> str:
         [[name, m["family"], f"{m['parameters']:,}", f"{m['encoder_layers']}/{m['decoder_layers']}", m["heads"], m["device"], m["dtype"],
           f"`{m['path']}`"] for name, m in report["models"].items()])
     records = in_registry_order(report["claims"])
+    rows, columns, cells = matrix(report["claims"])
+    lines += ["", "## Verdicts at a glance", ""] + _table(["claim", *columns], [
+        [row] + [cell_text(cells[(row, column)]) if (row, column) in cells else "-" for column in columns] for row in rows])
     lines += ["", "## Verdicts", ""] + _table(["claim", "model", "outcome", "deciding statistic"],
                                               [[r["claim_id"], r["model"] or "-", f"**{r['outcome']}**", decisive_text(r["statistics"])] for r in records])
     for record in records:
