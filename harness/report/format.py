@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -34,3 +35,15 @@ def in_registry_order(claims: list[dict]) -> list[dict]:
 
 def figure_heading(record: dict, figure: dict) -> str:
     return f"{figure['title']} ({record['claim_id']})"
+
+
+def compact_json(value: Any) -> str:
+    """JSON with every float at three significant digits, for reading (report.json keeps the full values)."""
+    def rounded(v):
+        if isinstance(v, float):
+            return float(f"{v:.3g}")
+        if isinstance(v, dict):
+            return {k: rounded(x) for k, x in v.items()}
+        return [rounded(x) for x in v] if isinstance(v, list) else v
+
+    return json.dumps(rounded(value))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 from typing import Any
 
 from harness.report.compare import Comparison, render
-from harness.report.format import decisive_text, figure_heading, in_registry_order
+from harness.report.format import compact_json, decisive_text, figure_heading, in_registry_order
 from harness.report.matrix import cell_text, matrix
 from harness.report.schema import BF16_SCORE_TOLERANCE
 
@@ -43,12 +44,12 @@ def _escape(value: Any) -> str:
     return html.escape(str(value))
 
 
-def anchor(claim_id: str) -> str:
-    return "claim-" + re.sub(r"[^A-Za-z0-9-]", "-", claim_id)
+def anchor(name: str) -> str:
+    return "section-" + re.sub(r"[^A-Za-z0-9-]", "-", name)
 
 
 def verdict_matrix(report) -> str:
-    """Claims x models, colour-coded; each cell links to the claim's rows in the verdict table."""
+    """Claims x models, colour-coded; each cell links to the claim's section."""
     rows, columns, cells = matrix(report["claims"])
     header = "<tr><th>claim</th>" + "".join(f"<th>{_escape(column)}</th>" for column in columns) + "</tr>"
     body = "".join(
@@ -58,18 +59,6 @@ def verdict_matrix(report) -> str:
             for column in columns) + "</tr>"
         for row in rows)
     return f'<table id="matrix">{header}{body}</table>'
-
-
-def verdict_table(records) -> str:
-    rows, seen = [], set()
-    for r in records:
-        target = "" if r["claim_id"] in seen else f' id="{anchor(r["claim_id"])}"'  # the matrix links to a claim's first row
-        seen.add(r["claim_id"])
-        reason = (r["reason"] or "").splitlines()[0] if r["reason"] else ""
-        rows.append(f'<tr class="{r["outcome"]}"{target}><td>{_escape(r["claim_id"])}</td><td>{_escape(r["model"] or "all models")}</td>'
-                    f'<td><b>{r["outcome"]}</b></td><td>{_escape(decisive_text(r["statistics"]))}</td><td>{_escape(reason)}</td></tr>')
-    return ('<table id="verdicts"><tr><th>claim</th><th>model</th><th>outcome</th><th>deciding statistic (CI; chance)</th><th>reason</th></tr>'
-            + "".join(rows) + "</table>")
 
 
 def model_table(report) -> str:
@@ -156,24 +145,42 @@ def html_table(record: dict, figure: dict, index: int) -> str:
             f"<table><tr>{header}</tr>{rows}</table></div>")
 
 
-def figure_sections(records, go, make_subplots) -> list[str]:
-    """Every declared figure, in registry order; a figure identical to one already shown (the same measurement
-    declared by two claims) is shown once."""
-    parts, seen = [], set()
-    for record in records:
-        for figure in record.get("figures", []):
-            key = json.dumps([figure["kind"], figure["title"], figure["data"]], sort_keys=True)
-            if key in seen:
-                continue
-            seen.add(key)
-            if figure["kind"] == "table":
-                parts.append(html_table(record, figure, len(parts)))
-                continue
-            fig, height = RENDERERS[figure["kind"]](figure, go, make_subplots)
-            title = _escape(figure_heading(record, figure)) + (f"<br><sup>{_escape(figure['subtitle'])}</sup>" if figure.get("subtitle") else "")
-            fig.update_layout(title=title, height=height)
-            parts.append(_figure(fig, f"figure-{len(parts)}", top_margin=100))
+def claim_sections(records, go, make_subplots) -> list[str]:
+    """One section per claim, in registry order: its statement, source and decision rule; per model the outcome, the
+    deciding statistic (CI; chance) and the reason; the counterexample if any; and the claim's figures. A figure
+    identical to one already shown (the same measurement declared by two claims) is shown once."""
+    parts, seen, shown = [], set(), 0
+    for claim_id, group in itertools.groupby(records, key=lambda r: r["claim_id"]):
+        group = list(group)
+        first = group[0]
+        rows = "".join(
+            f'<tr class="{r["outcome"]}"><td>{_escape(r["model"] or "all models")}</td><td><b>{r["outcome"]}</b></td>'
+            f'<td>{_escape(decisive_text(r["statistics"]))}</td><td>{_escape((r["reason"] or "").splitlines()[0] if r["reason"] else "")}</td></tr>'
+            for r in group)
+        body = [f'<section id="{anchor(claim_id)}"><h3>{_escape(claim_id)}</h3><p>{_escape(first["statement"])}</p>',
+                f'<p class="meta">Source: {_escape(first["source"])}. Decision: {_escape(first["decision"])}</p>',
+                "<table><tr><th>model</th><th>outcome</th><th>deciding statistic (CI; chance)</th><th>reason</th></tr>" + rows + "</table>"]
+        body += [f'<p>Counterexample on {_escape(r["model"])} (shrunk): <code>{_escape(compact_json(r["counterexample"]))}</code></p>'
+                 for r in group if r["counterexample"]]
+        for record in group:
+            for figure in record.get("figures", []):
+                key = json.dumps([figure["kind"], figure["title"], figure["data"]], sort_keys=True)
+                if key in seen:
+                    continue
+                seen.add(key)
+                body.append(render_figure(record, figure, shown, go, make_subplots))
+                shown += 1
+        parts.append("".join(body) + "</section>")
     return parts
+
+
+def render_figure(record, figure, index: int, go, make_subplots) -> str:
+    if figure["kind"] == "table":
+        return html_table(record, figure, index)
+    fig, height = RENDERERS[figure["kind"]](figure, go, make_subplots)
+    title = _escape(figure_heading(record, figure)) + (f"<br><sup>{_escape(figure['subtitle'])}</sup>" if figure.get("subtitle") else "")
+    fig.update_layout(title=title, height=height)
+    return _figure(fig, f"figure-{index}", top_margin=100)
 
 
 def render_html(report) -> str:
@@ -185,9 +192,8 @@ def render_html(report) -> str:
     records = in_registry_order(report["claims"])
     sections = [
         ("Verdicts at a glance", [verdict_matrix(report)]),
-        ("Verdicts", [verdict_table(records)]),
         ("Models", [model_table(report)]),
-        ("Figures", figure_sections(records, go, make_subplots)),
+        ("Claims", claim_sections(records, go, make_subplots)),
     ]
     comparison = report.get("comparison")
     if comparison:
@@ -195,7 +201,11 @@ def render_html(report) -> str:
             k: v for k, v in comparison.items() if k not in ("baseline", "regressions")})))) + "</pre>"]))
     dtype_note = (f"<p>Measured in {run['dtype']}: head scores agree with float32 within {BF16_SCORE_TOLERANCE}, so a score that close to a "
                   "threshold may flip.</p>" if run["dtype"] != "float32" else "")
-    body = "".join(f"<h2>{_escape(title)}</h2>" + "".join(parts) for title, parts in sections if parts)
+    contents = "<nav><b>Contents</b><ul>" + "".join(
+        f'<li><a href="#{anchor(title)}">{_escape(title)}</a>' + ("<ul>" + "".join(f'<li><a href="#{anchor(c)}">{_escape(c)}</a></li>' for c in
+                                                                              dict.fromkeys(r["claim_id"] for r in records)) + "</ul>" if title == "Claims" else "")
+        + "</li>" for title, parts in sections if parts) + "</ul></nav>"
+    body = contents + "".join(f'<h2 id="{anchor(title)}">{_escape(title)}</h2>' + "".join(parts) for title, parts in sections if parts)
     summary = ", ".join(f"{count} {outcome}" for outcome, count in report["summary"].items())
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Claims report</title>"

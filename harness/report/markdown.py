@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.report.format import decisive_text, figure_heading, format_value, in_registry_order
+from harness.report.format import compact_json, decisive_text, figure_heading, format_value, in_registry_order
 from harness.report.matrix import cell_text, matrix
 from harness.report.schema import BF16_SCORE_TOLERANCE, Report
 
@@ -106,7 +106,7 @@ def render_markdown(report: Report) -> str:
         if statistics.get("examples"):
             lines += [""] + examples_lines(statistics["examples"])
         if record["counterexample"]:
-            lines += ["", f"Counterexample (shrunk): `{json.dumps(record['counterexample'])}`"]
+            lines += ["", f"Counterexample (shrunk): `{compact_json(record['counterexample'])}`"]
         for figure in record.get("figures", []):
             lines += [""] + figure_lines({**figure, "title": figure_heading(record, figure)})
         lines.append(f"\nDuration {record['duration_s']:.2f} s.")
