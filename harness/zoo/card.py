@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness import atomic
-from harness.report.format import decisive_text
+from harness.report.format import decisive_text, in_registry_order
 from harness.zoo.fit import cycles_of
 
 
@@ -39,7 +39,7 @@ def table(header: list[str], rows: list[list]) -> list[str]:
 def claim_outcomes(report: dict, model_name: str, label: str) -> list[list]:
     """Rows for the claims whose id starts with ``label`` (C or L) measured on this model or across models."""
     rows = []
-    for record in report["claims"]:
+    for record in in_registry_order(report["claims"]):
         if record["model"] in (model_name, None) and record["claim_id"].startswith(label):
             reason = (record["reason"] or "").splitlines()[0][:160] if record["reason"] else ""
             rows.append([record["claim_id"], record["outcome"], decisive_text(record["statistics"]) or reason])
