@@ -42,3 +42,25 @@ def test_zoo_train_refuses_a_device_it_cannot_use_in_one_line(tmp_path):
                              "--out", str(tmp_path / "nano")], capture_output=True, text=True)
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert "unknown device 'tpu'" in result.stderr and not (tmp_path / "nano").exists()
+
+
+def test_zoo_card_is_written_by_each_models_family_with_claims_in_registry_order(tmp_path, capsys):
+    import shutil
+
+    from harness.zoo import model_dir
+
+    def record(claim_id, model, position):
+        return {"claim_id": claim_id, "model": model, "registry": "claims/registry.yaml", "position": position, "outcome": "passed",
+                "reason": None, "statistics": {"decisive": {"statistic": "heads", "value": 3, "ci": None, "chance": 0.05}}}
+
+    report = {"run": {"dtype": "float32", "device": "cpu", "hypothesis_profile": "fast", "git_commit": None},
+              "claims": [record("C4-b", "zoo:nano", 2), record("C1-a", "zoo:nano", 0), record("L1-c", "zoo:attn-only-2l", 5)]}
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    for name in ("nano", "attn-only-2l"):
+        shutil.copytree(model_dir(name), tmp_path / name, ignore=shutil.ignore_patterns("*.safetensors"))
+        assert main(["zoo", "card", "--size", name, "--out", str(tmp_path / name), "--claims-report", str(tmp_path / "report.json")]) == 0
+    chronos_card, lm_card = ((tmp_path / name / "README.md").read_text() for name in ("nano", "attn-only-2l"))
+    assert chronos_card.index("| C1-a | passed |") < chronos_card.index("| C4-b | passed |") and "L1-c" not in chronos_card
+    assert "| L1-c | passed | heads = 3; chance 0.05 |" in lm_card and "C1-a" not in lm_card
+    assert main(["zoo", "evaluate", "--size", "attn-only-2l", "--out", str(tmp_path / "attn-only-2l")]) == 2
+    assert "evaluated by `pytest claims/`" in capsys.readouterr().err
