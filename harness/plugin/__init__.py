@@ -65,9 +65,9 @@ def pytest_collectreport(report):
         raise pytest.UsageError(BINDING_ERRORS[0])
 
 
-def _family_of_test(metafunc):
+def _family_of_test(metafunc, is_claim: bool):
     """The claim's family from its registry entry; for a test without a claim marker, the family whose fixture it asks for."""
-    if metafunc.definition.get_closest_marker("claim") is not None:
+    if is_claim:
         try:
             return FAMILIES[claim_of(metafunc.definition).family]
         except HarnessError as error:
@@ -81,7 +81,7 @@ def pytest_generate_tests(metafunc):
     is_claim = metafunc.definition.get_closest_marker("claim") is not None
     if not requested or requested == [GENERIC_FIXTURE] and not is_claim:  # `model` is ours only in claim tests
         return
-    family = _family_of_test(metafunc)
+    family = _family_of_test(metafunc, is_claim)
     wrong = [name for name in requested if name not in (GENERIC_FIXTURE, family and family.fixture)]
     if family is None or wrong or len(requested) > 1:
         BINDING_ERRORS.append(f"{metafunc.definition.nodeid} asks for {', '.join(requested)}; a claim of family "

@@ -54,7 +54,7 @@ class ClaimNotHeld:
         self.reprcrash = SimpleNamespace(path=str(item.path), lineno=item.location[1] or 0, message=message)
 
     def toterminal(self, tw) -> None:
-        tw.line(f"claim did not hold: {self.reprcrash.message}")
+        tw.line(str(self))
 
     def __str__(self) -> str:
         return f"claim did not hold: {self.reprcrash.message}"

@@ -35,6 +35,7 @@ th { background: #f3f3f3; }
 .figure { margin: 0.5em 0 1.5em; } .meta { color: #555; font-size: 0.9em; }
 </style>"""
 
+
 def _figure(fig, figure_id: str, top_margin: int = 60) -> str:
     fig.update_layout(margin={"l": 60, "r": 20, "t": top_margin, "b": 50}, template="plotly_white")
     return f'<div class="figure" data-figure="{figure_id}">' + fig.to_html(full_html=False, include_plotlyjs=False, div_id=figure_id) + "</div>"
