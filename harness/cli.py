@@ -36,6 +36,25 @@ def format_grid(title: str, grid, marked: set[tuple[int, int]]) -> str:
     return "\n".join(lines)
 
 
+def prefix_mosaic(loaded, settings, args) -> None:
+    from harness import atomic
+    from harness.chronos.ablation import measure_prefix
+
+    result = measure_prefix(loaded, settings, site=args.site)
+    heads = result.heads(args.threshold)
+    print(f"model {loaded.name} ({loaded.parameter_count:,} parameters, {loaded.device}, {loaded.dtype}); {args.site} self-attention; "
+          f"sl={args.sequence_length} rf={args.repetitions} batch={args.batch_size} seed={args.seed}; chance 1/T = {result.chance:.3f}; "
+          f"'*' = CI lower bound >= {args.threshold}")
+    print(format_grid("prefix matching (last repeat -> token after the previous occurrence)", result.scores.mean.tolist(), set(heads)))
+    print(f"prefix-matching heads: {heads}\n")
+    if args.json:
+        out = Path(args.json) if len(args.model) == 1 else Path(args.json).with_name(f"{Path(args.json).stem}-{loaded.name.replace('/', '_').replace(':', '_')}.json")
+        atomic.write_json(out, {"model": loaded.name, "model_info": loaded.describe(), "site": args.site,
+                                "params": {**result.inputs, "threshold": args.threshold, "confidence": settings.confidence,
+                                           "n_resamples": settings.n_resamples},
+                                "chance_level": result.chance, "prefix": result.scores.to_dict(), "prefix_heads": heads})
+
+
 def mosaic(args) -> int:
     from harness import atomic
     from harness.chronos.induction import RRTSettings, measure_rrt
@@ -44,6 +63,9 @@ def mosaic(args) -> int:
     settings = RRTSettings(args.sequence_length, args.repetitions, args.batch_size, args.seed, args.token_range)
     for spec in args.model:
         loaded = load_model(spec, args.device, args.dtype)
+        if args.site != "cross":
+            prefix_mosaic(loaded, settings, args)
+            continue
         result = measure_rrt(loaded, settings, chunk_size=args.chunk_size)
         summary = result.summary(args.threshold)
         heads = result.classify(args.threshold)
@@ -136,6 +158,8 @@ def zoo(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from harness.chronos.planted import KINDS, LAYOUTS, RANDOM_LAYOUT  # no torch: the layouts are data
+
     parser = argparse.ArgumentParser(prog="harness", description="Interpretability claims about Chronos-T5 models.", epilog=EPILOG)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -150,15 +174,18 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--device", default="auto", help="auto (cuda if available), cpu or cuda[:N] (default: auto)")
     m.add_argument("--dtype", default="auto", help="auto (bfloat16 on cuda, float32 on cpu), float32 or bfloat16 (default: auto)")
     m.add_argument("--chunk-size", type=int, default=None, metavar="N", help="forward the batch in chunks of N")
+    m.add_argument("--site", default="cross", choices=("cross", "encoder", "decoder"),
+                   help="cross: current- and right-token scores of the decoder cross-attention (default); encoder or decoder: "
+                        "prefix-matching scores of that self-attention (the decoder reads the RRT tokens teacher-forced)")
     m.add_argument("--json", metavar="OUT", help="write the mosaic as JSON")
     m.set_defaults(run=mosaic)
 
     p = commands.add_parser("plant", help="write a checkpoint with induction heads planted at chosen heads")
     p.add_argument("out", metavar="DIR")
-    p.add_argument("--layout", help="a named layout: reference, swapped, none, random")
+    p.add_argument("--layout", help=f"a named layout: {', '.join([*LAYOUTS, RANDOM_LAYOUT])}")
     p.add_argument("--layers", type=int, default=6)
     p.add_argument("--heads", type=int, default=4)
-    for kind in ("current", "right", "left", "eos", "value"):
+    for kind in (kind for kind in KINDS if kind != "uniform"):
         p.add_argument(f"--{kind}", type=_head, action="append", metavar="LAYER:HEAD", help=f"plant a {kind} head (repeatable)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sharpness", type=float, default=40.0, help="logit of a perfect match (default: 40)")

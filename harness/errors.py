@@ -15,3 +15,7 @@ class CaptureError(HarnessError):
 
 class RegistryError(HarnessError):
     pass
+
+
+class InputTooLong(HarnessError):
+    """A claim's input is longer than the model's context: the claim cannot be decided on that model (inconclusive)."""

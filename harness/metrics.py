@@ -84,3 +84,15 @@ class ScoreGrid:
 def score_grid(scores: np.ndarray, confidence: float, n_resamples: int, seed: int) -> ScoreGrid:
     """(samples, layers, heads) scores -> their mean per head with a percentile bootstrap CI over samples."""
     return ScoreGrid(*stats.bootstrap_mean_ci(scores, confidence, n_resamples, seed))
+
+
+def prefix_matching(rows, sequence_length: int, repetitions: int, offset: int = 0) -> np.ndarray:
+    """(batch, layers, heads, T, T) self-attention over an RRT sequence -> (batch, layers, heads) mean weight from each
+    token of the last repeat to the token after its previous occurrence (Olsson et al.'s prefix matching).
+    ``offset`` shifts every position (1 when a decoder start token comes first)."""
+    if repetitions < 2:
+        raise ValueError(f"repetitions={repetitions}: prefix matching needs a previous occurrence; use 2 or more")
+    rows = np.asarray(rows, dtype=np.float64)
+    queries = offset + (repetitions - 1) * sequence_length + np.arange(sequence_length)
+    keys = queries - sequence_length + 1
+    return rows[..., queries, keys].mean(axis=-1)

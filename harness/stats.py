@@ -84,3 +84,10 @@ def differs_across_groups(groups) -> dict:
         return {"test": "Kruskal-Wallis H", "h": 0.0, "p_value": 1.0, "groups": len(groups), "note": "all values are equal"}
     result = stats.kruskal(*groups)
     return {"test": "Kruskal-Wallis H", "h": float(result.statistic), "p_value": float(result.pvalue), "groups": len(groups)}
+
+
+def permutation_p_value(observed: float, null) -> float:
+    """One-sided p-value that ``observed`` exceeds a null distribution: (1 + #null >= observed) / (1 + n); ties count
+    against the observation, so equal effects never pass."""
+    null = np.asarray(null, dtype=np.float64)
+    return float((1 + np.sum(null >= observed)) / (1 + len(null)))

@@ -9,9 +9,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_claims(tmp_path: Path, *args: str, env: dict | None = None, timeout: int = 600):
+def run_claims(tmp_path: Path, *args: str, env: dict | None = None, timeout: int = 600, claims: Path = ROOT / "claims"):
     reports = tmp_path / "reports"
-    command = [sys.executable, "-m", "pytest", str(ROOT / "claims"), "-p", "no:cacheprovider", "-q",
+    command = [sys.executable, "-m", "pytest", str(claims), "-p", "no:cacheprovider", "-q",
                "--reports-dir", str(reports), "--device", "cpu", *args]
     environment = {**os.environ, "CHRONOS_CLAIMS_CACHE": str(tmp_path / "cache"), **(env or {})}
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=environment)

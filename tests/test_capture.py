@@ -20,6 +20,17 @@ def test_capture_matches_eager_attention(loaded):
     torch.testing.assert_close(lean, eager, rtol=0, atol=1e-5)
 
 
+@pytest.mark.parametrize("site", ["encoder", "decoder"])
+def test_self_attention_capture_matches_eager_attention(loaded, site):
+    batch = rrt_batch(6, 3, 8, seed=2)
+    decoder_ids = batch.encoder_ids[:, :-1]  # a causal decoder over several positions
+    lean = capture.attention(loaded.model, site, batch.encoder_ids, decoder_ids)
+    eager = capture.eager_attention(loaded.model, site, batch.encoder_ids, decoder_ids)
+    torch.testing.assert_close(lean, eager, rtol=0, atol=1e-5)
+    if site == "decoder":  # causal: nothing above the diagonal
+        assert torch.triu(lean, diagonal=1).abs().max() == 0
+
+
 def test_capture_matches_eager_attention_with_padding(loaded):
     batch = rrt_batch(8, 3, 6, seed=4)
     mask = np.ones_like(batch.encoder_ids)
@@ -54,15 +65,16 @@ def test_sdpa_alone_returns_no_attention_which_is_why_capture_exists(loaded):
         capture.prepare(loaded.model)
 
 
-def test_a_layer_that_records_nothing_is_an_error(loaded):
+@pytest.mark.parametrize("site", capture.SITES)
+def test_a_layer_that_records_nothing_is_an_error(loaded, site):
     batch = rrt_batch(10, 2, 2, seed=0)
-    module = capture.cross_attention_modules(loaded.model)[-1]
-    layer = capture._CROSS_ATTENTION_LAYER.pop(module)
+    module = capture.site_modules(loaded.model, site)[-1]
+    where = capture._SITE_OF.pop(module)
     try:
-        with pytest.raises(CaptureError, match=rf"decoder layers \[{layer}\]"):
-            capture.cross_attention(loaded.model, batch.encoder_ids, batch.decoder_ids)
+        with pytest.raises(CaptureError, match=rf"{capture.SITE_NAMES[site]} was recorded for layers \[{where[1]}\]"):
+            capture.attention(loaded.model, site, batch.encoder_ids, batch.decoder_ids)
     finally:
-        capture._CROSS_ATTENTION_LAYER[module] = layer
+        capture._SITE_OF[module] = where
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,16 @@ def test_mosaic_prints_and_writes_the_planted_heads(planted_dirs, tmp_path, caps
     assert sorted(report["right_heads"]) == sorted(truth["right"])
 
 
+def test_mosaic_of_the_encoder_site_finds_the_planted_prefix_heads(planted_dirs, tmp_path, capsys):
+    path = planted_dirs("prefix")
+    out = tmp_path / "prefix.json"
+    assert main(["mosaic", "--model", str(path), "--site", "encoder", "--batch-size", "20", "--device", "cpu", "--json", str(out)]) == 0
+    truth = [tuple(h) for h in json.loads((path / "planted.json").read_text())["encoder_prefix"]]
+    assert f"prefix-matching heads: {truth}" in capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert report["site"] == "encoder" and [tuple(h) for h in report["prefix_heads"]] == truth
+
+
 def test_plant_then_mosaic_round_trip(tmp_path, capsys):
     assert main(["plant", str(tmp_path / "m"), "--layers", "2", "--heads", "2", "--current", "0:1", "--right", "1:0"]) == 0
     assert main(["mosaic", "--model", str(tmp_path / "m"), "--batch-size", "20", "--device", "cpu"]) == 0

@@ -69,3 +69,38 @@ def test_any_layout_is_recovered(tmp_path_factory, layout, rrt_seed):
     found = measure_rrt(load_model(str(path), "cpu", "float32"), RRTSettings(seed=rrt_seed, n_resamples=300)).classify(0.3)
     for kind in INDUCTION_KINDS:
         assert set(found[kind]) == set(kinds.get(kind, []))
+
+
+@pytest.mark.parametrize("shape", ["linear", "log"])
+def test_distance_feature_weights_interpolate_h_exactly_at_the_knots(shape):
+    import numpy as np
+
+    from harness.chronos.planted import DISTANCE_KNOTS, distance_feature_weights
+
+    knots, changes = distance_feature_weights(shape)
+    d = np.arange(1, DISTANCE_KNOTS + 1)
+    g = (changes[None, :] * np.maximum(knots[None, :] - 1 / d[:, None], 0.0)).sum(axis=1)
+    expected = d - 1.0 if shape == "linear" else np.log(d)
+    np.testing.assert_allclose(g, expected, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("layout, shape", [("recent", "linear"), ("early", "log")])
+def test_the_encoder_writes_the_distance_from_eos(planted_dirs, load, layout, shape):
+    import numpy as np
+    import torch
+
+    from harness.chronos.planted import DISTANCE_FEATURES
+
+    loaded = load(planted_dirs(layout))
+    length = 40
+    ids = torch.tensor([[*np.random.default_rng(0).integers(1911, 2188, length - 1), 1]])
+    with torch.no_grad():
+        hidden = loaded.model.encoder(input_ids=ids).last_hidden_state[0, :, DISTANCE_FEATURES[shape]].numpy()
+    d = length - 1 - np.arange(length - 1)  # distance from EOS; EOS itself excluded
+    expected = d - 1.0 if shape == "linear" else np.log(d)
+    # h(d) up to one positive factor. RMS norm scales the feature with the residual's norm, which is larger where the
+    # next token is EOS (its flag) and at 1/d near the end, and smaller at position 0 (no previous token): so 10%
+    inside = (d > 1) & (np.arange(length - 1) > 0)
+    factor = hidden[:-1][inside] / expected[inside]
+    assert factor.min() > 0 and factor.max() / factor.min() < 1.1, factor
+    assert np.all(np.diff(hidden[1:-1]) < 0), "the feature grows with the distance from EOS"

@@ -81,3 +81,29 @@ def spectra(model_name: str, data: dict) -> figures.Figure:
          {"title": "spectra of the rows", "x_title": "frequency (Hz); dotted: signal frequencies", "vlines": data["signal_frequencies_hz"],
           "traces": [{"name": name, "x": data["frequencies_hz"], "y": h["magnitude"]} for name, h in heads]}],
         subtitle=f"smallest gap {data['smallest_gap_hz']} Hz, fundamental {data['fundamental_hz']} Hz")
+
+
+def ablation(effect) -> figures.Figure:
+    """Each head's attention score beside what ablating it alone does to log p(S[2])."""
+    drops = effect.head_drops
+    bound = float(max(abs(drops.min()), abs(drops.max()), 1e-6))
+    panels = [figures.panel("induction score, max(current, right)", effect.attention_scores, colors="Blues", y_title="decoder layer"),
+              figures.panel("drop in log p(S[2]) with the head alone ablated (nats)", drops, zmin=-bound, zmax=bound, colors="RdBu",
+                            y_title="decoder layer")]
+    return figures.heatmaps(f"Attention and ablation effect per head: {effect.model['name']}", panels, _subtitle(effect.measurement()))
+
+
+def random_sets(effect, observed: float) -> figures.Figure:
+    """The drop from each random head set, and the induction heads' drop."""
+    name = effect.model["name"]
+    return figures.points(f"Drop in log p(S[2]): induction heads against {len(effect.random_drops)} random sets of "
+                          f"{len(effect.induction_heads)} other heads: {name}",
+                          [{"name": "random head sets", "x": [float(d) for d in effect.random_drops], "y": ["random sets"] * len(effect.random_drops)},
+                           {"name": "induction heads", "x": [observed], "y": ["induction heads"]}],
+                          x_title="mean drop in log p(S[2]) (nats)")
+
+
+def prefix_mosaic(mosaic) -> figures.Figure:
+    panel = figures.panel(f"prefix-matching score ({mosaic.site} self-attention)", mosaic.scores.mean, ci_low=mosaic.scores.ci_low,
+                          ci_high=mosaic.scores.ci_high, colors="Greens", y_title=f"{mosaic.site} layer")
+    return figures.heatmaps(f"Prefix matching, {mosaic.site}: {mosaic.model['name']}", [panel], _subtitle(mosaic.measurement()))

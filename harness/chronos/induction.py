@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from generators.chronos.rrt import CHRONOS_COMMON_TOKENS, RRTBatch, rrt_batch
 from harness import metrics
+from harness.errors import InputTooLong
 from harness.metrics import ScoreGrid, score_grid
 from harness.settings import confidence, integer, interval, n_resamples, parameter
 
@@ -101,6 +102,11 @@ def measure_rrt(loaded, settings: RRTSettings = RRTSettings(), chunk_size: int |
     """Run RRT on a LoadedModel and score every decoder cross-attention head."""
     from harness.chronos import capture
 
+    length = settings.sequence_length * settings.repetitions + 2
+    if length > loaded.context_length + 1:
+        raise InputTooLong(f"the RRT input of {length} tokens (sequence_length {settings.sequence_length} x repetitions "
+                           f"{settings.repetitions} + S[0] and EOS) is longer than {loaded.name}'s context of {loaded.context_length} "
+                           "tokens and EOS: the claim cannot be decided on this model")
     batch = rrt_batch(
         settings.sequence_length,
         settings.repetitions,

@@ -13,7 +13,25 @@ A decoder cross-attention head then matches the decoder token against an encoder
 - value:   a constant query against a smooth feature of the token's bin value, so the row is a
            softmax of the series value (used for the multisine claims; only layouts with such a head
            carry the feature);
+- gentle:  as value, but so weak that the row is close to linear in the series value;
 - uniform: no query or key, so the row is uniform.
+
+A current or right head may also carry a distance term: its key adds strength x h(d), where d is the
+encoder position's distance from EOS. Encoder layer 0's third head spreads over the positions to its
+right and reads an EOS flag, so it writes 1/d; the layer's feed-forward turns 1/d into h(d), linear
+(-d: recent copies preferred, more so the longer the sequence) or logarithmic (+log d: older copies
+preferred, more so the more copies there are), interpolated exactly at d = 1..128.
+
+With ``writes``, the current and right heads also write what they find: the token after the matched
+occurrence (read from the encoder's next-token block, or the identity at the right position), a little
+of it into the decoder's next-token block, which no query reads; the last decoder layer's feed-forward
+amplifies that block into the identity block, and the final norm sharpens the logits, so the model
+predicts S[2] after S[1] and ablating those heads removes the prediction. Without it every head
+attends the same and writes nothing.
+
+``encoder_prefix`` heads are encoder self-attention heads (layer 1 or later, a head index that encoder
+layer 0 does not use) that match a token against the previous-token block and never look right: from
+each token to the token after its previous occurrence (prefix matching). They write nothing.
 
 A checkpoint is an ordinary directory (config.json with chronos_config, model.safetensors) plus
 planted.json, the ground truth.
@@ -30,9 +48,9 @@ from harness import atomic
 from harness.chronos.architectures import save_checkpoint, t5_config
 from harness.errors import HarnessError
 
-KINDS = ("current", "right", "left", "eos", "value", "uniform")
+KINDS = ("current", "right", "left", "eos", "value", "gentle", "uniform")
 INDUCTION_KINDS = ("current", "right")
-BUILDER_VERSION = 1
+BUILDER_VERSION = 4
 ID_DIM = 64
 D_MODEL = 4 * ID_DIM
 IDENTITY, PREVIOUS, NEXT = slice(0, ID_DIM), slice(ID_DIM, 2 * ID_DIM), slice(2 * ID_DIM, 3 * ID_DIM)
@@ -40,22 +58,51 @@ CONSTANT = 3 * ID_DIM
 SMOOTH = CONSTANT + 1
 SMOOTH_SCALE = 0.25  # feature = 0.25 * bin centre, clipped to +/-1: small beside the unit identity
 VALUE_SHARPNESS = 2.0  # logit change per unit of mean-scaled value
+GENTLE_SHARPNESS = 0.25  # small enough that the row is close to linear in the value: its spectrum has lines at the k_i only
+END_FLAG = SMOOTH + 1  # 1 on EOS only (layouts with distance terms)
+RECIPROCAL_DISTANCE = SMOOTH + 2
+DISTANCE_FEATURES = {"linear": SMOOTH + 3, "log": SMOOTH + 4}
+DISTANCE_FEATURE_SCALE = 1e-3  # keeps h(d) small in the residual, so RMS norm leaves the unit blocks as they were
+DISTANCE_KNOTS = 128
+WRITE_SCALE = 0.05  # what one writing head adds: small, so later queries (RMS-normalised) barely change
+WRITE_GAIN = 4.0  # the last decoder feed-forward's amplification of the written block
+LOGIT_SHARPNESS = 20.0  # final decoder norm weight on the identity block: the copied token's logit
 # T5's bidirectional relative-position buckets (32 buckets): offset -1 falls in bucket 1, offset +1 in bucket 17.
 BUCKET_PREVIOUS, BUCKET_NEXT = 1, 17
+BUCKETS_RIGHT = slice(17, 32)
 POSITION_BIAS = 30.0
 EOS_TOKEN_ID = 1
 
 
 
-def _layout(layers, heads, identity_tokens=None, **kinds) -> dict:
+def _layout(layers, heads, identity_tokens=None, distance=None, writes=False, encoder_prefix=(), **kinds) -> dict:
     layout = {"layers": layers, "heads": heads, "kinds": {kind: [list(h) for h in kinds.get(kind, [])] for kind in KINDS if kind != "uniform"}}
+    if distance:
+        layout["distance"] = {shape: [list(entry) for entry in entries] for shape, entries in distance.items()}
+    if writes:
+        layout["writes"] = True
+    if encoder_prefix:
+        layout["encoder_prefix"] = [list(h) for h in encoder_prefix]
     return layout if identity_tokens is None else {**layout, "identity_tokens": list(identity_tokens)}
 
 
+def _graded(shape: str, strengths: tuple[float, ...]) -> dict:
+    """A current and a right head at each strength, two strengths per layer: (layer, head, strength) per head."""
+    heads = [(index // 2, 2 * (index % 2) + offset) for index in range(len(strengths)) for offset in (0, 1)]
+    current, right = heads[0::2], heads[1::2]
+    return {"current": current, "right": right,
+            "distance": {shape: [(*head, strength) for strength, pair in zip(strengths, zip(current, right)) for head in pair]}}
+
+
 DECOYS = {"left": [(2, 0), (3, 3)], "eos": [(2, 2), (3, 1)]}
+REFERENCE_HEADS = {"current": [(0, 1), (0, 3), (1, 0), (1, 2)], "right": [(4, 0), (4, 2), (5, 1), (5, 3), (3, 2)]}
 LAYOUTS = {
     # current-token heads early, right-token heads late: the picture the original study reports
     "reference": _layout(6, 4, current=[(0, 1), (0, 3), (1, 0), (1, 2)], right=[(4, 0), (4, 2), (5, 1), (5, 3), (3, 2)], **DECOYS),
+    # the reference heads, and they write the token they find: ablating them removes the model's prediction of S[2]
+    "copying": _layout(6, 4, writes=True, **REFERENCE_HEADS, **DECOYS),
+    # the reference heads, and encoder heads that do prefix matching (from a token to the token after its previous occurrence)
+    "prefix": _layout(6, 4, encoder_prefix=[(1, 3), (2, 3), (4, 3)], **REFERENCE_HEADS, **DECOYS),
     # the same heads with the layers swapped
     "swapped": _layout(6, 4, current=[(4, 0), (4, 2), (5, 1), (5, 3), (3, 2)], right=[(0, 1), (0, 3), (1, 0), (1, 2)], **DECOYS),
     # decoys only: sharp heads, none of them induction heads
@@ -68,6 +115,12 @@ LAYOUTS = {
                              right=[(4, 0), (4, 2), (5, 1), (5, 3), (3, 2)], **DECOYS),
     # nothing but uniform heads: no attention row varies
     "uniform": _layout(2, 4),
+    # induction heads that prefer recent copies, more strongly the longer the sequence: counts rise with sequence length
+    "recent": _layout(2, 4, **_graded("linear", (0.1, 0.2, 0.4))),
+    # induction heads that prefer older copies, more strongly the more copies there are: counts fall with repetitions
+    "early": _layout(2, 4, **_graded("log", (0.5, 1.0, 2.0))),
+    # heads whose row is nearly linear in the series value
+    "gentle": _layout(4, 4, gentle=[(layer, head) for layer in range(4) for head in range(4)]),
     # two right-token heads among uniform ones: the only heads with an RRT score above chance are the only heads whose
     # attention over a multisine varies (they match the decoder token's identity sharply, so their rows are peaked)
     "two-right": _layout(2, 4, right=[(1, 0), (1, 1)]),
@@ -92,7 +145,103 @@ def parse_layout(layers: int, heads: int, kinds: dict[str, list]) -> dict[tuple[
     return assignment
 
 
-def _plant(model, assignment: dict[tuple[int, int], str], seed: int, sharpness: float, identity_tokens: tuple[int, int] | None) -> None:
+def parse_distance(assignment: dict[tuple[int, int], str], heads: int, distance: dict[str, list] | None) -> dict[tuple[int, int], tuple[str, float]]:
+    """Map each head with a distance term to (shape, strength); only current and right heads take one."""
+    terms = {}
+    for shape, entries in (distance or {}).items():
+        if shape not in DISTANCE_FEATURES:
+            raise HarnessError(f"unknown distance shape '{shape}'; use one of {', '.join(DISTANCE_FEATURES)}")
+        for layer, head, strength in entries:
+            if assignment.get((layer, head)) not in INDUCTION_KINDS:
+                raise HarnessError(f"head ({layer}, {head}) has a distance term but is not a current or right head; plant it as one first")
+            terms[(layer, head)] = (shape, float(strength))
+    if terms and heads < 3:
+        raise HarnessError(f"distance terms need 3 or more heads per layer (got {heads}); encoder layer 0 uses three heads")
+    return terms
+
+
+def parse_encoder_prefix(layers: int, heads: int, prefix, distance_terms: bool) -> list[tuple[int, int]]:
+    """Validate encoder prefix-matching heads: layer 1 or later (they read the previous-token block layer 0 writes), and a
+    head index whose relative position bias encoder layer 0 does not use."""
+    reserved = 3 if distance_terms else 2
+    positions = [tuple(h) for h in (prefix or [])]
+    for layer, head in positions:
+        if not (1 <= layer < layers and reserved <= head < heads):
+            raise HarnessError(f"encoder prefix head ({layer}, {head}) needs layer 1-{layers - 1} and head {reserved}-{heads - 1}; "
+                               f"encoder layer 0 and heads 0-{reserved - 1} carry the position features")
+    return positions
+
+
+def distance_feature_weights(shape: str, knots: int = DISTANCE_KNOTS):
+    """Feed-forward weights that turn f = 1/d into h(d) (h(1) = 0), exact at d = 1..knots, linear beyond.
+
+    Unit j computes relu(1/j - f); their sum with output weights c_j is piecewise linear in f with its
+    kinks at the knots 1/j, and c_j is the change of slope there.
+    """
+    import numpy as np
+
+    d = np.arange(1, knots + 1, dtype=np.float64)
+    h = d - 1 if shape == "linear" else np.log(d)
+    slopes = np.diff(h) / (1 / d[:-1] - 1 / d[1:])  # dh / d(-f) between knots j and j + 1
+    return 1 / d[:-1], np.diff(slopes, prepend=0.0)
+
+
+def _plant_distance(model, terms: dict[tuple[int, int], tuple[str, float]], d_kv: int, embedding_scale: float, encoder_scale: float) -> None:
+    import torch
+
+    model.shared.weight[1, END_FLAG] = 1.0
+    reader = model.encoder.block[0].layer[0].SelfAttention
+    reader.relative_attention_bias.weight[BUCKETS_RIGHT, 2] = POSITION_BIAS
+    reader.v.weight[2 * d_kv, END_FLAG] = 1.0
+    reader.o.weight[RECIPROCAL_DISTANCE, 2 * d_kv] = 1 / math.sqrt(D_MODEL / 3)  # EOS: identity, constant and flag, RMS-normalised
+    # after RMS norm f and the constant carry the same factor s = sqrt(D_MODEL / (4 + f^2)), about sqrt(D_MODEL / 4)
+    feed_forward = model.encoder.block[0].layer[1].DenseReluDense
+    for index, shape in enumerate(sorted({shape for shape, _ in terms.values()})):
+        knots, changes = distance_feature_weights(shape)
+        units = slice(index * len(knots), (index + 1) * len(knots))
+        feed_forward.wi.weight[units, RECIPROCAL_DISTANCE] = -1.0
+        feed_forward.wi.weight[units, CONSTANT] = torch.tensor(knots, dtype=torch.float32)
+        feed_forward.wo.weight[DISTANCE_FEATURES[shape], units] = torch.tensor(changes * DISTANCE_FEATURE_SCALE / encoder_scale, dtype=torch.float32)
+    for (layer, head), (shape, strength) in terms.items():
+        cross = model.decoder.block[layer].layer[1].EncDecAttention
+        cross.q.weight[head * d_kv + ID_DIM, CONSTANT] = 1.0
+        sign = -1.0 if shape == "linear" else 1.0
+        cross.k.weight[head * d_kv + ID_DIM, DISTANCE_FEATURES[shape]] = sign * strength / (DISTANCE_FEATURE_SCALE * embedding_scale * encoder_scale)
+
+
+def _plant_writes(model, assignment: dict[tuple[int, int], str], d_kv: int, encoder_scale: float) -> None:
+    import torch
+
+    eye = torch.eye(ID_DIM)
+    for (layer, head), kind in assignment.items():
+        if kind not in INDUCTION_KINDS:
+            continue
+        cross = model.decoder.block[layer].layer[1].EncDecAttention
+        rows = slice(head * d_kv, head * d_kv + ID_DIM)
+        cross.v.weight[rows, NEXT if kind == "current" else IDENTITY] = eye
+        cross.o.weight[NEXT, rows] = eye * WRITE_SCALE / encoder_scale
+    last = model.decoder.block[-1].layer[2].DenseReluDense
+    last.wi.weight[0:ID_DIM, NEXT] = eye
+    last.wi.weight[ID_DIM:2 * ID_DIM, NEXT] = -eye
+    last.wo.weight[IDENTITY, 0:ID_DIM] = eye * WRITE_GAIN
+    last.wo.weight[IDENTITY, ID_DIM:2 * ID_DIM] = -eye * WRITE_GAIN
+    model.decoder.final_layer_norm.weight[IDENTITY] = LOGIT_SHARPNESS
+
+
+def _plant_encoder_prefix(model, positions: list[tuple[int, int]], d_kv: int, sharpness: float, encoder_scale: float) -> None:
+    import torch
+
+    eye = torch.eye(ID_DIM)
+    model.encoder.block[0].layer[0].SelfAttention.relative_attention_bias.weight[BUCKETS_RIGHT, [h for _, h in positions]] = -POSITION_BIAS
+    for layer, head in positions:
+        attention = model.encoder.block[layer].layer[0].SelfAttention
+        rows = slice(head * d_kv, head * d_kv + ID_DIM)
+        attention.q.weight[rows, IDENTITY] = eye
+        attention.k.weight[rows, PREVIOUS] = eye * sharpness / encoder_scale**2  # both blocks RMS-normalised among four
+
+
+def _plant(model, assignment: dict[tuple[int, int], str], terms: dict, seed: int, sharpness: float, identity_tokens: tuple[int, int] | None,
+           writes: bool = False, encoder_prefix: list[tuple[int, int]] = ()) -> None:
     import torch
 
     generator = torch.Generator().manual_seed(seed)
@@ -108,7 +257,7 @@ def _plant(model, assignment: dict[tuple[int, int], str], seed: int, sharpness: 
             identities[outside] = identities[2].clone()
         model.shared.weight[:, IDENTITY] = identities
         model.shared.weight[:, CONSTANT] = 1.0
-        if "value" in assignment.values():
+        if {"value", "gentle"} & set(assignment.values()):
             centres = -15.0 + (torch.arange(model.config.vocab_size, dtype=torch.float32) - 3) * 30.0 / 4092
             model.shared.weight[:, SMOOTH] = torch.clamp(SMOOTH_SCALE * centres, -1.0, 1.0)
             model.shared.weight[:2, SMOOTH] = 0.0  # PAD and EOS carry no value
@@ -117,10 +266,11 @@ def _plant(model, assignment: dict[tuple[int, int], str], seed: int, sharpness: 
         embedding_scale = math.sqrt(D_MODEL / 2)
         eye = torch.eye(ID_DIM)
         copy_heads = model.encoder.block[0].layer[0].SelfAttention
+        d_kv = model.config.d_kv
         copy_heads.v.weight[0:ID_DIM, IDENTITY] = eye
-        copy_heads.v.weight[ID_DIM : 2 * ID_DIM, IDENTITY] = eye
+        copy_heads.v.weight[d_kv : d_kv + ID_DIM, IDENTITY] = eye
         copy_heads.o.weight[PREVIOUS, 0:ID_DIM] = eye / embedding_scale
-        copy_heads.o.weight[NEXT, ID_DIM : 2 * ID_DIM] = eye / embedding_scale
+        copy_heads.o.weight[NEXT, d_kv : d_kv + ID_DIM] = eye / embedding_scale
         copy_heads.relative_attention_bias.weight[BUCKET_PREVIOUS, 0] = POSITION_BIAS
         copy_heads.relative_attention_bias.weight[BUCKET_NEXT, 1] = POSITION_BIAS
 
@@ -129,21 +279,30 @@ def _plant(model, assignment: dict[tuple[int, int], str], seed: int, sharpness: 
         key_gain = sharpness / (embedding_scale * encoder_scale)
         for (layer, head), kind in assignment.items():
             cross = model.decoder.block[layer].layer[1].EncDecAttention
-            rows = slice(head * ID_DIM, (head + 1) * ID_DIM)
+            rows = slice(head * d_kv, head * d_kv + ID_DIM)
             if kind in ("current", "right", "left"):
                 block = {"current": IDENTITY, "right": PREVIOUS, "left": NEXT}[kind]
                 cross.q.weight[rows, IDENTITY] = eye
                 cross.k.weight[rows, block] = eye * key_gain
-            elif kind == "value":
-                cross.q.weight[head * ID_DIM, CONSTANT] = 1.0
-                cross.k.weight[head * ID_DIM, SMOOTH] = VALUE_SHARPNESS / (SMOOTH_SCALE * embedding_scale * encoder_scale)
+            elif kind in ("value", "gentle"):
+                cross.q.weight[head * d_kv, CONSTANT] = 1.0
+                gain = VALUE_SHARPNESS if kind == "value" else GENTLE_SHARPNESS
+                cross.k.weight[head * d_kv, SMOOTH] = gain / (SMOOTH_SCALE * embedding_scale * encoder_scale)
             elif kind == "eos":
-                cross.q.weight[head * ID_DIM, CONSTANT] = 1.0
-                cross.k.weight[head * ID_DIM, IDENTITY] = identities[EOS_TOKEN_ID] * key_gain
+                cross.q.weight[head * d_kv, CONSTANT] = 1.0
+                cross.k.weight[head * d_kv, IDENTITY] = identities[EOS_TOKEN_ID] * key_gain
+        if terms:
+            _plant_distance(model, terms, d_kv, embedding_scale, encoder_scale)
+        if writes:
+            _plant_writes(model, assignment, d_kv, encoder_scale)
+        if encoder_prefix:
+            _plant_encoder_prefix(model, encoder_prefix, d_kv, sharpness, encoder_scale)
 
 
 def build_planted(out: Path, layers: int, heads: int, kinds: dict[str, list], *, seed: int = 0, sharpness: float = 40.0,
-                  name: str = "custom", overwrite: bool = True, identity_tokens: tuple[int, int] | None = None) -> Path:
+                  name: str = "custom", overwrite: bool = True, identity_tokens: tuple[int, int] | None = None,
+                  distance: dict[str, list] | None = None, context_length: int = 512, writes: bool = False,
+                  encoder_prefix: list | None = None) -> Path:
     """Write a planted checkpoint directory at ``out``; with overwrite=False an existing one (built by another process) is kept."""
     import torch
     from transformers import T5ForConditionalGeneration
@@ -151,10 +310,13 @@ def build_planted(out: Path, layers: int, heads: int, kinds: dict[str, list], *,
 
     transformers_logging.disable_progress_bar()
     assignment = parse_layout(layers, heads, kinds)
+    terms = parse_distance(assignment, heads, distance)
+    prefix = parse_encoder_prefix(layers, heads, encoder_prefix, bool(terms))
     torch.manual_seed(seed)
-    model = T5ForConditionalGeneration(t5_config(D_MODEL, 4 * D_MODEL, layers, heads, ID_DIM))
+    d_kv = ID_DIM + 1 if terms else ID_DIM  # the distance term takes one more query/key dimension
+    model = T5ForConditionalGeneration(t5_config(D_MODEL, 4 * D_MODEL, layers, heads, d_kv, context_length=context_length))
     if name != RANDOM_LAYOUT:
-        _plant(model, assignment, seed, sharpness, identity_tokens)
+        _plant(model, assignment, terms, seed, sharpness, identity_tokens, writes, prefix)
     truth = {
         "layout": name,
         "builder_version": BUILDER_VERSION,
@@ -163,6 +325,11 @@ def build_planted(out: Path, layers: int, heads: int, kinds: dict[str, list], *,
         "seed": seed,
         "sharpness": None if name == RANDOM_LAYOUT else sharpness,
         "identity_tokens": list(identity_tokens) if identity_tokens else None,
+        "context_length": context_length,
+        "writes": writes,
+        "encoder_prefix": [list(h) for h in prefix],
+        "distance": {shape: [[layer, head, strength] for (layer, head), (s, strength) in sorted(terms.items()) if s == shape]
+                     for shape in sorted({s for s, _ in terms.values()})},
         "kinds": {kind: [list(h) for h, k in sorted(assignment.items()) if k == kind] for kind in KINDS}
         if name != RANDOM_LAYOUT
         else {},
@@ -183,7 +350,8 @@ def build_named(name: str, out: Path, seed: int = 0, overwrite: bool = True) -> 
     else:
         raise HarnessError(f"unknown planted layout '{name}'; use one of {', '.join([*LAYOUTS, RANDOM_LAYOUT])}")
     return build_planted(out, layout["layers"], layout["heads"], layout["kinds"], seed=seed, name=name, overwrite=overwrite,
-                         identity_tokens=layout.get("identity_tokens"))
+                         identity_tokens=layout.get("identity_tokens"), distance=layout.get("distance"),
+                         writes=layout.get("writes", False), encoder_prefix=layout.get("encoder_prefix"))
 
 
 def planted_checkpoint(name: str, cache: Path) -> Path:

@@ -74,6 +74,10 @@ class Evidence:
         """A quantified claim that evaluates fewer drawn inputs than ``minimum`` is inconclusive, whatever they showed."""
         self._slot()["statistics"]["min_examples"] = minimum
 
+    def mark_inconclusive(self, nodeid: str, reason: str) -> None:
+        """After the test ran: the verdict is inconclusive (the plugin found it could not be decided)."""
+        self.by_test.setdefault(nodeid, _empty())["inconclusive"] = reason
+
     def shortfall(self, nodeid: str) -> str | None:
         """Why a passed quantified test is inconclusive (too few inputs evaluated), or None."""
         statistics = self.by_test.get(nodeid, _empty())["statistics"]

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from harness.errors import InputTooLong
 from harness.plugin.evidence import Evidence
 from harness.plugin.options import RunOptions
 from harness.plugin.session import ModelPool
@@ -155,15 +156,26 @@ class Recorder:
     def pytest_runtest_setup(self, item) -> None:
         self.evidence.current = item.nodeid
 
+    def undecided(self, item, report, call) -> str | None:
+        """Why a claim that ran could not be decided: too few drawn inputs evaluated (every one dropped, Hypothesis
+        gave up), or an input the model cannot read; None when the verdict stands."""
+        from hypothesis.errors import FailedHealthCheck, Unsatisfiable
+
+        if report.passed or (report.failed and call.excinfo.errisinstance((Unsatisfiable, FailedHealthCheck))):
+            return self.evidence.shortfall(item.nodeid)
+        if report.failed and call.excinfo.errisinstance(InputTooLong):
+            return str(call.excinfo.value)
+        return None
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
         if item.get_closest_marker("claim") is None:
             return
         report = outcome.get_result()
-        if report.when == "call" and report.passed and (shortfall := self.evidence.shortfall(item.nodeid)):
-            self.evidence.by_test[item.nodeid]["inconclusive"] = shortfall
-            report.outcome, report.longrepr = "skipped", (str(item.path), item.location[1] or 0, f"Skipped: inconclusive: {shortfall}")
+        if report.when == "call" and (undecided := self.undecided(item, report, call)):
+            self.evidence.mark_inconclusive(item.nodeid, undecided)
+            report.outcome, report.longrepr = "skipped", (str(item.path), item.location[1] or 0, f"Skipped: inconclusive: {undecided}")
         state = self.outcomes.setdefault(item.nodeid, {"outcome": None, "reason": None, "duration": 0.0})
         state["duration"] += report.duration
         if report.when == "call" and report.failed and call.excinfo.errisinstance(AssertionError) and item.config.get_verbosity() < 1:
