@@ -10,7 +10,7 @@ from generators.chronos.multisine import REFERENCE_EXAMPLE
 from generators.chronos.strategies import multisines
 from harness.chronos import figures
 from harness.chronos.ablation import (CopySettings, ForecastSettings, copy_decision, forecast_ablation, increase_decision, induction_set,
-                                      measure_copy, measure_prefix, random_head_sets)
+                                      measure_copy, measure_decoder_prefix, measure_prefix, random_head_sets)
 from harness.chronos.induction import RRTSettings, measure_rrt
 from harness.claims import claim
 from harness.settings import alpha, integer, interval, min_heads, parameter, positive, threshold
@@ -62,7 +62,7 @@ def test_ablating_induction_heads_removes_the_copy(chronos, measure, evidence):
     evidence.record(**decision, random_drops=effect.random_drops.round(6).tolist(), random_sets=effect.random_sets)
     evidence.figure(figures.random_sets(effect, decision["observed_drop"]))
     if decision["smallest_possible_p"] >= s.alpha:
-        evidence.inconclusive(f"only {len(effect.random_sets)} random sets exist: a p-value cannot go below "
+        evidence.inconclusive(f"only {len(effect.random_sets)} random set{'s' * (len(effect.random_sets) != 1)} of that size: a p-value cannot go below "
                               f"{decision['smallest_possible_p']:.3g}, need < {s.alpha}")
     assert decision["p_value"] < s.alpha and decision["ci"][0] > s.min_drop, (
         f"{chronos.name}: ablating {len(effect.induction_heads)} induction heads lowers log p(S[2]) by {decision['observed_drop']:.3g} nats "
@@ -112,6 +112,9 @@ def test_prefix_matching_heads_exist_in_the_encoder(chronos, measure, evidence):
     evidence.measured(mosaic.measurement())
     evidence.record(prefix_heads=heads, scores=mosaic.scores.to_dict())
     evidence.figure(figures.prefix_mosaic(mosaic))
+    decoder = measure(measure_decoder_prefix, chronos, s)  # the third site, for comparison: RRT teacher-forced into the decoder
+    evidence.record(decoder_prefix_heads=decoder.heads(s.threshold), decoder_scores=decoder.scores.to_dict())
+    evidence.figure(figures.prefix_mosaic(decoder))
     best = divmod(int(mosaic.scores.ci_low.argmax()), mosaic.scores.ci_low.shape[1])
     assert len(heads) >= s.min_heads, (
         f"{chronos.name}: {len(heads)} encoder heads clear {s.threshold} by CI lower bound; strongest L{best[0]}H{best[1]} "

@@ -140,6 +140,10 @@ def measure_prefix(loaded, settings: RRTSettings = RRTSettings(), site: str = "e
                         metrics.score_grid(scores, settings.confidence, settings.n_resamples, settings.seed), chance)
 
 
+def measure_decoder_prefix(loaded, settings: RRTSettings = RRTSettings()) -> PrefixMosaic:
+    return measure_prefix(loaded, settings, site="decoder")
+
+
 def copy_decision(effect: CopyEffect, alpha: float, min_drop: float) -> dict:
     """The copy claim's statistics: observed drop with its CI, the random-set null, the permutation p-value."""
     mean, low, high = stats.bootstrap_mean_ci(effect.induction_drop, effect.settings.confidence, effect.settings.n_resamples,
