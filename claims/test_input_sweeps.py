@@ -36,8 +36,8 @@ C8 = claim("C8-common-tokens-find-more-heads", TokenRanges)
 
 
 def decide_trend(chronos, measure, evidence, s: Sweep, axis: str, alternative: str):
-    cells = grid_counts(lambda rrt: measure(measure_rrt, chronos, rrt), s, s.sequence_length_grid, s.repetitions_grid, s.threshold,
-                        s.chance_multiple, chronos.name, max_encoder_length=chronos.context_length + 1)
+    cells = grid_counts(lambda many: measure.all(measure_rrt, chronos, many), s, s.sequence_length_grid, s.repetitions_grid, s.threshold,
+                        s.chance_multiple, max_encoder_length=chronos.context_length + 1)
     x = [cell[axis] for cell in cells]
     trends = {"threshold_count": rank_trend(x, [cell["total"] for cell in cells], alternative=alternative),
               "chance_multiple_count": rank_trend(x, [cell["total_above_chance_multiple"] for cell in cells], alternative=alternative)}
@@ -72,8 +72,10 @@ def test_more_repetitions_find_fewer_induction_heads(chronos, measure, evidence)
 @C8.mark
 def test_common_tokens_find_more_heads_than_all_tokens(chronos, measure, evidence):
     s = C8.settings
-    common, wide = (per_seed_counts(lambda rrt: measure(measure_rrt, chronos, rrt), replace(s, token_range=tokens), s.seeds, s.threshold,
-                                    f"{chronos.name} {list(tokens)}") for tokens in (s.token_range, s.wide_token_range))
+    measure.all(measure_rrt, chronos, [replace(s, token_range=tokens, seed=seed) for tokens in (s.token_range, s.wide_token_range)
+                                       for seed in range(s.seeds)])  # both ranges in shared passes
+    common, wide = (per_seed_counts(lambda many: measure.all(measure_rrt, chronos, many), replace(s, token_range=tokens), s.seeds, s.threshold)
+                    for tokens in (s.token_range, s.wide_token_range))
     differences = np.array([a["total"] - b["total"] for a, b in zip(common, wide)], dtype=float)
     mean, low, high = bootstrap_mean_ci(differences, s.confidence, s.n_resamples, seed=0)
     evidence.decisive("head count, common minus all tokens (seed mean)", mean, ci=(low, high), chance=common[0]["chance_level"])

@@ -36,7 +36,7 @@ def size_table(measure, models, s) -> list[dict]:
     """The original study's table, one row per model, each count with a bootstrap CI over RRT seeds."""
     rows = []
     for loaded in models:
-        cells = per_seed_counts(lambda rrt: measure(measure_rrt, loaded, rrt), s, s.seeds, s.threshold, loaded.name)
+        cells = per_seed_counts(lambda many: measure.all(measure_rrt, loaded, many), s, s.seeds, s.threshold)
         row = {"model": loaded.name, "parameters": loaded.parameter_count, "heads": cells[0]["heads"], "per_seed": cells}
         for key in ("current", "right", "total", "share"):
             mean, low, high = bootstrap_mean_ci(np.array([cell[key] for cell in cells], dtype=float), s.confidence, s.n_resamples, seed=0)

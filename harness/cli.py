@@ -66,7 +66,7 @@ def mosaic(args) -> int:
         if args.site != "cross":
             prefix_mosaic(loaded, settings, args)
             continue
-        result = measure_rrt(loaded, settings, chunk_size=args.chunk_size)
+        result = measure_rrt(loaded, settings, chunk_size=args.chunk_size, max_memory=args.max_memory)
         summary = result.summary(args.threshold)
         heads = result.classify(args.threshold)
         print(f"model {loaded.name} ({loaded.parameter_count:,} parameters, {loaded.device}, {loaded.dtype}); "
@@ -121,6 +121,8 @@ def bench(args) -> int:
     from harness.chronos import bench as benchmarking
 
     device = resolve_device(args.device)
+    if args.suite:
+        return bench_suite(args, device)
     rows, peaks = [], {}
     for size in args.sizes:
         for input_name in args.inputs:
@@ -132,6 +134,24 @@ def bench(args) -> int:
     print(f"machine: {benchmarking.machine()}")
     if args.json:
         atomic.write_json(Path(args.json), {"machine": benchmarking.machine(), "matmul_peak_gflop_per_s": peaks, "rows": rows})
+    return 0
+
+
+def bench_suite(args, device: str) -> int:
+    from harness import atomic
+    from harness.chronos import bench as benchmarking
+
+    claims = Path(args.claims)
+    if not (claims / "registry.yaml").is_file():
+        raise HarnessError(f"no claims registry at {claims / 'registry.yaml'}; run from the repository root or pass --claims DIR")
+    rows = []
+    for size in args.sizes:
+        for dtype in args.dtypes:
+            rows.append(benchmarking.run_suite(size, claims, dtype, device))
+            print(benchmarking.format_suite(rows).splitlines()[-1] if len(rows) > 1 else benchmarking.format_suite(rows), flush=True)
+    print(f"machine: {benchmarking.machine()}")
+    if args.json:
+        atomic.write_json(Path(args.json), {"machine": benchmarking.machine(), "suite": rows})
     return 0
 
 
@@ -173,7 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--threshold", type=float, default=0.3)
     m.add_argument("--device", default="auto", help="auto (cuda if available), cpu or cuda[:N] (default: auto)")
     m.add_argument("--dtype", default="auto", help="auto (bfloat16 on cuda, float32 on cpu), float32 or bfloat16 (default: auto)")
-    m.add_argument("--chunk-size", type=int, default=None, metavar="N", help="forward the batch in chunks of N")
+    m.add_argument("--chunk-size", type=int, default=None, metavar="N",
+                   help="forward the batch in chunks of N (default: as large as fits the memory budget)")
+    m.add_argument("--max-memory", default=None, metavar="SIZE",
+                   help="memory budget, e.g. 4GB (default: half of the memory available); a batch that cannot fit is refused")
     m.add_argument("--site", default="cross", choices=("cross", "encoder", "decoder"),
                    help="cross: current- and right-token scores of the decoder cross-attention (default); encoder or decoder: "
                         "prefix-matching scores of that self-attention (the decoder reads the RRT tokens teacher-forced)")
@@ -205,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--repeats", type=int, default=5, help="timed calls per path (median reported)")
     b.add_argument("--batch-size", type=int, default=None, metavar="N", help="override the input's batch (rrt 100, context512 32)")
     b.add_argument("--memory", action="store_true", help="also measure each path's peak memory in a fresh process")
+    b.add_argument("--suite", action="store_true",
+                   help="time a whole `pytest claims/` run on a random-init checkpoint of each --sizes shape, per claim (--dtypes as given)")
+    b.add_argument("--claims", default="claims", metavar="DIR", help="with --suite: the claims directory (default: claims)")
     b.add_argument("--json", metavar="OUT", help="write every measurement as JSON")
     b.set_defaults(run=bench)
 

@@ -6,16 +6,21 @@ import numpy as np
 from scipy import stats
 
 
+BOOTSTRAP_BYTES = 2**28  # resamples are drawn in batches of at most this much memory
+
+
 def bootstrap_mean_ci(samples, confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0):
     """Percentile bootstrap CI of the mean over axis 0; returns (mean, low, high) of shape samples.shape[1:]."""
     samples = np.asarray(samples, dtype=np.float64)
     if samples.shape[0] < 2:
         raise ValueError(f"a bootstrap interval needs at least 2 samples, got {samples.shape[0]}; use a larger batch")
+    per_resample = samples.size * 8  # the resampled copy, float64
     result = stats.bootstrap(
         (samples,),
         np.mean,
         axis=0,
         vectorized=True,
+        batch=max(1, BOOTSTRAP_BYTES // per_resample),
         confidence_level=confidence,
         n_resamples=n_resamples,
         method="percentile",

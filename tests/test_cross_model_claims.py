@@ -89,7 +89,7 @@ def test_model_comparisons_are_skipped_with_one_model(planted_dirs, tmp_path):
 def test_identity_heads_score_one_over_repetitions_at_every_length(planted_dirs, load):
     loaded = load(planted_dirs("reference"))
     base = RRTSettings(batch_size=100, seed=0, n_resamples=200)
-    cells = grid_counts(lambda s: measure_rrt(loaded, s), base, [2, 4, 6, 8, 10], [2, 4, 6, 8, 10], 0.3, 5, "test")
+    cells = grid_counts(lambda many: [measure_rrt(loaded, s) for s in many], base, [2, 4, 6, 8, 10], [2, 4, 6, 8, 10], 0.3, 5)
     for cell in cells:
         # repeated tokens inside S add occurrences and pull the mean slightly below 1/repetitions
         assert cell["strongest_head"]["mean"] == pytest.approx(1 / cell["repetitions"], abs=0.015), cell
@@ -104,3 +104,21 @@ def test_c6_does_not_pass_on_identity_heads(planted_dirs, tmp_path):
     [record] = report["claims"]
     assert record["outcome"] == "failed"
     assert record["statistics"]["spearman"]["threshold_count"]["p_value"] >= 0.05
+
+
+def test_many_settings_in_shared_passes_score_as_one_at_a_time(planted_dirs, load):
+    from dataclasses import replace
+
+    import numpy as np
+
+    from harness.chronos.induction import RRTSettings, measure_rrt_many
+
+    loaded = load(planted_dirs("reference"))
+    base = RRTSettings(batch_size=30, n_resamples=200)
+    settings = [replace(base, sequence_length=length, repetitions=reps, seed=seed)
+                for length, reps, seed in [(2, 4, 0), (4, 2, 1), (4, 2, 2), (10, 2, 0), (3, 3, 5)]]  # lengths 10, 10, 10, 22, 11
+    for together, alone in zip(measure_rrt_many(loaded, settings), (measure_rrt(loaded, s) for s in settings)):
+        assert together.inputs == alone.inputs
+        for kind in ("current", "right"):
+            np.testing.assert_allclose(getattr(together, kind).mean, getattr(alone, kind).mean, rtol=0, atol=1e-6)
+            np.testing.assert_allclose(getattr(together, kind).ci_low, getattr(alone, kind).ci_low, rtol=0, atol=1e-6)

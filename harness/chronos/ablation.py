@@ -29,6 +29,8 @@ class CopySettings(RRTSettings):
     random_sets: int = parameter(100, integer(1), "random head sets of the same size (all of them where fewer exist)")
     ablation: str = parameter("mean", _method, "zero, or mean (each head's mean output over the batch at each position)")
     sets_per_pass: int = parameter(20, integer(1), "head sets tiled into one forward pass")
+    ablation_batch_size: int = parameter(20, integer(2), "RRT sequences each head set is ablated on (the units of the drop's CI); "
+                                                          "induction heads are found on batch_size")
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def measure_copy(loaded, settings: CopySettings = CopySettings()) -> CopyEffect:
     random_sets = random_head_sets(others, len(induction), settings.random_sets, settings.seed)
     singles = [[(layer, head)] for layer in range(layers) for head in range(per_layer)]
     sets = [[], *([induction] if induction else []), *random_sets, *singles]
-    batch = rrt_batch(settings.sequence_length, settings.repetitions, settings.batch_size, settings.seed, settings.token_range,
+    batch = rrt_batch(settings.sequence_length, settings.repetitions, settings.ablation_batch_size, settings.seed, settings.token_range,
                       vocab_size=loaded.vocab_size, max_encoder_length=loaded.context_length + 1)
     targets = batch.encoder_ids[:, 2:3]  # S[2], what the decoder's S[1] is followed by
     log_p = capture.ablated_log_probs(loaded.model, batch.encoder_ids, batch.decoder_ids,

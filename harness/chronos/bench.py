@@ -219,3 +219,72 @@ def format_table(rows: list[dict]) -> str:
 if __name__ == "__main__":  # the memory probe's child process
     size, input_name, path, dtype, device, batch = sys.argv[1:7]
     print(json.dumps(_memory_child(size, input_name, path, dtype, device, int(batch))))
+
+
+# ---- time to verdict: a whole `pytest claims/` run per published shape ----
+
+SUITE_COLUMNS = {  # column -> claim ids whose durations it adds up
+    "C1-across-inputs": ("C1-induction-heads-exist-across-inputs",),
+    "C6/C7 sweep": ("C6-longer-sequences-more-induction-heads", "C7-more-repetitions-fewer-induction-heads"),
+    "C8": ("C8-common-tokens-find-more-heads",),
+    "C12-C14": ("C12-induction-heads-drive-the-copy", "C13-induction-heads-carry-periodic-forecasts",
+                "C14-prefix-matching-heads-in-the-encoder"),
+}
+
+
+def suite_checkpoint(size: str, cache):
+    """A random-init checkpoint of a published shape (float32, seed 0), written once under ``cache``; never downloaded."""
+    from pathlib import Path
+
+    from harness import atomic
+    from harness.chronos.architectures import save_checkpoint
+
+    path = Path(cache) / "bench" / f"chronos-t5-{size}-random-init"
+    if not (path / "model.safetensors").is_file():
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        model = make_model(size)
+        atomic.write_directory(path, lambda staging: save_checkpoint(model, staging), replace=False)
+    return path
+
+
+def run_suite(size: str, claims_dir, dtype: str = "float32", device: str = "cpu", cache=None) -> dict:
+    """Time `pytest claims/ --model <random-init shape>` in a fresh process; per-claim durations from its report."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from harness.checkpoints import cache_dir
+
+    checkpoint = suite_checkpoint(size, cache or cache_dir())
+    with tempfile.TemporaryDirectory() as reports:
+        command = [sys.executable, "-m", "pytest", str(claims_dir), "-q", "-p", "no:cacheprovider", "--model", str(checkpoint),
+                   "--dtype", dtype, "--device", device, "--reports-dir", reports]
+        start = time.perf_counter()
+        completed = subprocess.run(command, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        latest = Path(reports) / "latest" / "report.json"
+        if not latest.is_file():
+            raise RuntimeError(f"the claims run on {size} wrote no report:\n{completed.stdout[-2000:]}{completed.stderr[-2000:]}")
+        report = json.loads(latest.read_text())
+    durations = {record["claim_id"]: record["duration_s"] for record in report["claims"]}
+    return {"size": size, "dtype": dtype, "device": device, "wall_s": wall, "claims_s": durations,
+            "outcomes": {record["claim_id"]: record["outcome"] for record in report["claims"]},
+            "columns_s": {column: sum(durations.get(claim, 0.0) for claim in claims) for column, claims in SUITE_COLUMNS.items()}}
+
+
+def format_suite(rows: list[dict]) -> str:
+    header = ["shape", "whole run", *SUITE_COLUMNS, "slowest other claim"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    counted = {claim for claims in SUITE_COLUMNS.values() for claim in claims}
+    for row in rows:
+        others = {claim: seconds for claim, seconds in row["claims_s"].items() if claim not in counted}
+        slowest = max(others, key=others.get) if others else None
+        cells = [row["size"], f"{row['wall_s']:.1f} s", *(f"{row['columns_s'][column]:.1f} s" for column in SUITE_COLUMNS),
+                 f"{slowest} {others[slowest]:.1f} s" if slowest else "-"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -98,8 +98,21 @@ def mosaic_from_rows(rows, batch: RRTBatch, settings: RRTSettings, model_descrip
                           score_grid(right, settings.confidence, settings.n_resamples, settings.seed))
 
 
-def measure_rrt(loaded, settings: RRTSettings = RRTSettings(), chunk_size: int | None = None) -> InductionMosaic:
-    """Run RRT on a LoadedModel and score every decoder cross-attention head."""
+def rrt_chunk_size(loaded, settings: RRTSettings, max_memory: str | int | None = None) -> int:
+    """Sequences per forward pass that fit the memory budget; refuses a batch whose inputs and kept rows cannot fit."""
+    from harness.memory import budget_bytes, plan_chunks
+
+    config = loaded.model.config
+    length, layers, heads = settings.sequence_length * settings.repetitions + 2, config.num_decoder_layers, config.num_heads
+    kept = 24 * (length + 2) + 16 * layers * heads * length + 16 * layers * heads  # ids, rows (float32 and float64), scores
+    working = 4 * length * (8 * config.d_model + 2 * config.d_ff) + 8 * heads * length * length
+    return plan_chunks(settings.batch_size, kept, working, budget_bytes(max_memory), f"RRT on {loaded.name}")
+
+
+def measure_rrt(loaded, settings: RRTSettings = RRTSettings(), chunk_size: int | None = None,
+                max_memory: str | int | None = None) -> InductionMosaic:
+    """Run RRT on a LoadedModel and score every decoder cross-attention head, in chunks that fit the memory budget
+    (``max_memory``, default half of the memory available) unless ``chunk_size`` is given."""
     from harness.chronos import capture
 
     length = settings.sequence_length * settings.repetitions + 2
@@ -107,6 +120,7 @@ def measure_rrt(loaded, settings: RRTSettings = RRTSettings(), chunk_size: int |
         raise InputTooLong(f"the RRT input of {length} tokens (sequence_length {settings.sequence_length} x repetitions "
                            f"{settings.repetitions} + S[0] and EOS) is longer than {loaded.name}'s context of {loaded.context_length} "
                            "tokens and EOS: the claim cannot be decided on this model")
+    chunk_size = chunk_size or rrt_chunk_size(loaded, settings, max_memory)
     batch = rrt_batch(
         settings.sequence_length,
         settings.repetitions,
@@ -120,3 +134,42 @@ def measure_rrt(loaded, settings: RRTSettings = RRTSettings(), chunk_size: int |
         loaded.model, batch.encoder_ids, batch.decoder_ids, query_positions=[batch.query_position], chunk_size=chunk_size
     )[:, :, :, 0, :]
     return mosaic_from_rows(rows.numpy(), batch, settings, loaded.describe())
+
+
+def measure_rrt_many(loaded, settings_list: list[RRTSettings], max_memory: str | int | None = None) -> list[InductionMosaic]:
+    """measure_rrt for many settings at once: inputs of equal encoder length share forward passes (chunked to the memory
+    budget), so a grid or a run of seeds costs one pass per length instead of one per setting. Same scores as one at a
+    time, to float32 rounding."""
+    import sys
+    from dataclasses import replace
+
+    import numpy as np
+    from tqdm import tqdm
+
+    from harness.chronos import capture
+
+    groups: dict[int, list[int]] = {}
+    for index, settings in enumerate(settings_list):
+        groups.setdefault(settings.sequence_length * settings.repetitions + 2, []).append(index)
+    mosaics: list[InductionMosaic | None] = [None] * len(settings_list)
+    for length, indices in tqdm(sorted(groups.items()), desc=f"{loaded.name}: RRT inputs by length", file=sys.__stderr__, leave=False,
+                                disable=None):
+        batches = [rrt_batch(settings_list[i].sequence_length, settings_list[i].repetitions, settings_list[i].batch_size,
+                             settings_list[i].seed, settings_list[i].token_range, vocab_size=loaded.vocab_size,
+                             max_encoder_length=loaded.context_length + 1) for i in indices]
+        if length > loaded.context_length + 1:
+            raise InputTooLong(f"the RRT input of {length} tokens is longer than {loaded.name}'s context of {loaded.context_length} "
+                               "tokens and EOS: the claim cannot be decided on this model")
+        together = replace(settings_list[indices[0]], batch_size=sum(b.batch_size for b in batches))
+        query = batches[0].query_position  # every RRT batch queries decoder position 1
+        rows = capture.cross_attention(loaded.model, np.concatenate([b.encoder_ids for b in batches]),
+                                       np.concatenate([b.decoder_ids for b in batches]), query_positions=[query],
+                                       chunk_size=rrt_chunk_size(loaded, together, max_memory))[:, :, :, 0, :].numpy()
+        start = 0
+        for i, batch in zip(indices, batches):
+            mosaics[i] = mosaic_from_rows(rows[start:start + batch.batch_size], batch, settings_list[i], loaded.describe())
+            start += batch.batch_size
+    return mosaics
+
+
+measure_rrt.batched = measure_rrt_many  # ModelPool.measure_all measures many settings in shared passes through this

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from typing import Callable
 
-from tqdm import tqdm
-
 from harness.chronos.induction import InductionMosaic, RRTSettings
 
-Measure = Callable[[RRTSettings], InductionMosaic]
+MeasureAll = Callable[[list[RRTSettings]], list[InductionMosaic]]
 
 
 def head_counts(mosaic: InductionMosaic, threshold: float, chance_multiple: float | None = None) -> dict:
@@ -33,33 +30,19 @@ def head_counts(mosaic: InductionMosaic, threshold: float, chance_multiple: floa
     return counts
 
 
-def progress(iterable, description: str, total: int):
-    """A progress bar on the real terminal (pytest captures sys.stderr); silent when that is not a terminal."""
-    return tqdm(iterable, desc=description, total=total, file=sys.__stderr__, leave=False, disable=None)
+def per_seed_counts(measure_all: MeasureAll, base: RRTSettings, seeds: int, threshold: float) -> list[dict]:
+    mosaics = measure_all([replace(base, seed=seed) for seed in range(seeds)])
+    return [{"seed": seed, **head_counts(mosaic, threshold)} for seed, mosaic in enumerate(mosaics)]
 
 
-def per_seed_counts(measure: Measure, base: RRTSettings, seeds: int, threshold: float, label: str) -> list[dict]:
-    cells = []
-    for seed in progress(range(seeds), f"{label}: seeds", seeds):
-        cells.append({"seed": seed, **head_counts(measure(replace(base, seed=seed)), threshold)})
-    return cells
-
-
-def grid_counts(measure: Measure, base: RRTSettings, sequence_lengths, repetitions, threshold: float, chance_multiple: float, label: str,
+def grid_counts(measure_all: MeasureAll, base: RRTSettings, sequence_lengths, repetitions, threshold: float, chance_multiple: float,
                 max_encoder_length: int | None = None) -> list[dict]:
     """One cell per (sequence_length, repetitions), with the chance level and the strongest head beside the counts.
 
     Cells whose input (length x repetitions + 2 tokens) exceeds ``max_encoder_length`` are left out."""
     grid = [(length, reps) for length in sequence_lengths for reps in repetitions
             if max_encoder_length is None or length * reps + 2 <= max_encoder_length]
-    cells = []
-    for length, reps in progress(grid, f"{label}: sl x rf grid", len(grid)):
-        mosaic = measure(replace(base, sequence_length=length, repetitions=reps))
-        cells.append({
-            "sequence_length": length,
-            "repetitions": reps,
-            "encoder_length": mosaic.inputs["encoder_length"],
-            **head_counts(mosaic, threshold, chance_multiple),
-            "strongest_head": mosaic.strongest_head(by="mean"),
-        })
-    return cells
+    mosaics = measure_all([replace(base, sequence_length=length, repetitions=reps) for length, reps in grid])
+    return [{"sequence_length": length, "repetitions": reps, "encoder_length": mosaic.inputs["encoder_length"],
+             **head_counts(mosaic, threshold, chance_multiple), "strongest_head": mosaic.strongest_head(by="mean")}
+            for (length, reps), mosaic in zip(grid, mosaics)]

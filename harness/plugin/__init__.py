@@ -8,6 +8,7 @@ evidence (what a test records), recorder (records, report, exit status).
 
 from __future__ import annotations
 
+import os
 import zlib
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from harness.errors import HarnessError
 from harness.models import FAMILIES
 from harness.plugin.evidence import Evidence
 from harness.plugin.options import RunOptions, add_options, load_hypothesis_profile
+from harness.plugin.shrinking import DEFAULT_SHRINK_BUDGET, SHRINK_BUDGETS, bound_shrinking
 from harness.plugin.recorder import Recorder, claim_of
 from harness.plugin.session import ModelPool
 from harness.registry import load_registry
@@ -121,10 +123,25 @@ def models(request) -> list:
         pytest.fail(str(error), pytrace=False)
 
 
+class Measure:
+    """measure(measurement, model, settings): ``measurement(model, settings)``, made once per model and settings and shared;
+    measure.all(measurement, model, [settings, ...]): the same for many settings, in shared forward passes where the
+    measurement can batch them."""
+
+    def __init__(self, pool):
+        self.pool = pool
+
+    def __call__(self, measurement, model, settings):
+        return self.pool.measure(measurement, model, settings)
+
+    def all(self, measurement, model, settings_list):
+        return self.pool.measure_all(measurement, model, list(settings_list))
+
+
 @pytest.fixture(scope="session")
-def measure(request):
-    """measure(measurement, model, settings): ``measurement(model, settings)``, made once per model and settings and shared."""
-    return request.config.stash[POOL_KEY].measure
+def measure(request) -> Measure:
+    """measure(measurement, model, settings), made once per model and settings and shared; measure.all for many settings."""
+    return Measure(request.config.stash[POOL_KEY])
 
 
 @pytest.fixture(scope="session")
@@ -155,6 +172,10 @@ def pytest_collection_modifyitems(session, config, items):
         for item in claim_items:
             stable_draws(item, claim_of(item).id)
     recorder = config.stash[RECORDER_KEY]
+    budget = float(os.environ.get("CHRONOS_SHRINK_BUDGET_S") or SHRINK_BUDGETS.get(recorder.options.profile, DEFAULT_SHRINK_BUDGET))
+    for item in claim_items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            bound_shrinking(item.obj, recorder.evidence, set(item.fixturenames), budget)
     try:
         config.stash[POOL_KEY].resolve_device()
     except HarnessError as error:

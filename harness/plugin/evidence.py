@@ -74,6 +74,12 @@ class Evidence:
         """A quantified claim that evaluates fewer drawn inputs than ``minimum`` is inconclusive, whatever they showed."""
         self._slot()["statistics"]["min_examples"] = minimum
 
+    def note_shrink(self, budget_s: float, new_inputs: int, seconds: float) -> None:
+        """How the counterexample was shrunk: inputs measured after the first failure and the seconds they took, against
+        the budget; once it is spent, inputs not measured yet are taken to hold."""
+        self._slot()["statistics"]["shrink"] = {"budget_s": budget_s, "inputs_measured_after_first_failure": new_inputs,
+                                                "seconds_after_first_failure": round(seconds, 3), "budget_spent": seconds >= budget_s}
+
     def mark_inconclusive(self, nodeid: str, reason: str) -> None:
         """After the test ran: the verdict is inconclusive (the plugin found it could not be decided)."""
         self.by_test.setdefault(nodeid, _empty())["inconclusive"] = reason

@@ -49,6 +49,19 @@ class ModelPool:
         """Every --model of ``family``, loaded, smallest first."""
         return sorted((self.model(spec) for spec in self.options.specs_of(family)), key=lambda loaded: loaded.parameter_count)
 
+    def measure_all(self, measurement: Callable, model, settings_list: list) -> list:
+        """``measure`` for many settings; those not measured yet go through ``measurement.batched`` together where the
+        measurement has one (shared forward passes), one at a time otherwise. Each result is cached as ``measure`` would."""
+        settings_type = measured_settings_type(measurement)
+        keys = [(measurement.__module__, measurement.__qualname__, model.spec, project(settings_type, s)) for s in settings_list]
+        missing = list(dict.fromkeys(key for key in keys if key not in self.measurements))
+        if missing and hasattr(measurement, "batched"):
+            self.measurements.update(zip(missing, measurement.batched(model, [key[3] for key in missing])))
+        for key in missing:
+            if key not in self.measurements:
+                self.measurements[key] = measurement(model, key[3])
+        return [self.measurements[key] for key in keys]
+
     def measure(self, measurement: Callable, model, settings) -> Any:
         """``measurement(model, settings)``, made once per (measurement, model, settings) and shared by every claim.
 
