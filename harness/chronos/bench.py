@@ -274,6 +274,7 @@ def run_suite(size: str, claims_dir, dtype: str = "float32", device: str = "cpu"
     durations = {record["claim_id"]: record["duration_s"] for record in report["claims"]}
     return {"size": size, "dtype": dtype, "device": device, "wall_s": wall, "claims_s": durations,
             "outcomes": {record["claim_id"]: record["outcome"] for record in report["claims"]},
+            "counterexamples": {record["claim_id"]: record["counterexample"] for record in report["claims"] if record["counterexample"]},
             "columns_s": {column: sum(durations.get(claim, 0.0) for claim in claims) for column, claims in SUITE_COLUMNS.items()}}
 
 
