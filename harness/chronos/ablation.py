@@ -24,11 +24,17 @@ def _method(value) -> str | None:
 
 
 @dataclass(frozen=True)
-class CopySettings(RRTSettings):
+class AblationSettings(RRTSettings):
+    """Induction heads found on RRT at these settings, ablated against random sets of as many other heads."""
+
     threshold: float = threshold(DEFAULT_THRESHOLD)
     random_sets: int = parameter(100, integer(1), "random head sets of the same size (all of them where fewer exist)")
     ablation: str = parameter("mean", _method, "zero, or mean (each head's mean output over the batch at each position)")
     sets_per_pass: int = parameter(20, integer(1), "head sets tiled into one forward pass")
+
+
+@dataclass(frozen=True)
+class CopySettings(AblationSettings):
     ablation_batch_size: int = parameter(20, integer(2), "RRT sequences each head set is ablated on (the units of the drop's CI); "
                                                           "induction heads are found on batch_size")
 
@@ -156,7 +162,7 @@ def copy_decision(effect: CopyEffect, alpha: float, min_drop: float) -> dict:
 
 
 @dataclass(frozen=True)
-class ForecastSettings(CopySettings):
+class ForecastSettings(AblationSettings):
     horizon: int = parameter(64, integer(1), "values of the true continuation scored (Chronos' prediction length)")
     series_per_input: int = parameter(8, integer(2), "copies of each multisine with other phases: the units of the bootstrap")
 

@@ -16,8 +16,8 @@ import pytest
 from hypothesis.errors import UnsatisfiedAssumption
 
 # seconds spent measuring new inputs after the first failure, per Hypothesis profile
-SHRINK_BUDGETS = {"fast": 20.0, "thorough": 120.0}
-DEFAULT_SHRINK_BUDGET = 20.0
+SHRINK_BUDGETS = {"fast": 5.0, "thorough": 60.0}
+DEFAULT_SHRINK_BUDGET = 5.0
 _NOT_FAILURES = (pytest.skip.Exception, UnsatisfiedAssumption)
 
 
