@@ -12,8 +12,8 @@ import numpy as np
 
 from generators.chronos.rrt import rrt_batch
 from harness import metrics, stats
-from harness.chronos.induction import DEFAULT_THRESHOLD, RRTSettings, measure_rrt
-from harness.errors import HarnessError, InputTooLong
+from harness.chronos.induction import DEFAULT_THRESHOLD, RRTSettings, check_fits, measure_rrt
+from harness.errors import HarnessError
 from harness.settings import integer, parameter, threshold
 
 METHODS = ("zero", "mean")
@@ -134,10 +134,7 @@ def measure_prefix(loaded, settings: RRTSettings = RRTSettings(), site: str = "e
 
     if site not in ("encoder", "decoder"):
         raise HarnessError(f"prefix matching reads a self-attention site; use encoder or decoder, not '{site}'")
-    length = settings.sequence_length * settings.repetitions + 2
-    if length > loaded.context_length + 1:
-        raise InputTooLong(f"the RRT input of {length} tokens is longer than {loaded.name}'s context of {loaded.context_length} "
-                           "tokens and EOS: the claim cannot be decided on this model")
+    check_fits(loaded, settings)
     batch = rrt_batch(settings.sequence_length, settings.repetitions, settings.batch_size, settings.seed, settings.token_range,
                       vocab_size=loaded.vocab_size, max_encoder_length=loaded.context_length + 1)
     decoder_ids = np.concatenate([np.zeros((batch.batch_size, 1), dtype=np.int64), batch.encoder_ids[:, :-1]], axis=1)

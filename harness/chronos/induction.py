@@ -98,6 +98,15 @@ def mosaic_from_rows(rows, batch: RRTBatch, settings: RRTSettings, model_descrip
                           score_grid(right, settings.confidence, settings.n_resamples, settings.seed))
 
 
+def check_fits(loaded, settings: RRTSettings) -> None:
+    """An RRT input longer than the model's context cannot decide a claim on that model: InputTooLong (inconclusive)."""
+    length = settings.sequence_length * settings.repetitions + 2
+    if length > loaded.context_length + 1:
+        raise InputTooLong(f"the RRT input of {length} tokens (sequence_length {settings.sequence_length} x repetitions "
+                           f"{settings.repetitions} + S[0] and EOS) is longer than {loaded.name}'s context of {loaded.context_length} "
+                           "tokens and EOS: the claim cannot be decided on this model")
+
+
 def rrt_chunk_size(loaded, settings: RRTSettings, max_memory: str | int | None = None) -> int:
     """Sequences per forward pass that fit the memory budget; refuses a batch whose inputs and kept rows cannot fit."""
     from harness.memory import budget_bytes, plan_chunks
@@ -115,11 +124,7 @@ def measure_rrt(loaded, settings: RRTSettings = RRTSettings(), chunk_size: int |
     (``max_memory``, default half of the memory available) unless ``chunk_size`` is given."""
     from harness.chronos import capture
 
-    length = settings.sequence_length * settings.repetitions + 2
-    if length > loaded.context_length + 1:
-        raise InputTooLong(f"the RRT input of {length} tokens (sequence_length {settings.sequence_length} x repetitions "
-                           f"{settings.repetitions} + S[0] and EOS) is longer than {loaded.name}'s context of {loaded.context_length} "
-                           "tokens and EOS: the claim cannot be decided on this model")
+    check_fits(loaded, settings)
     chunk_size = chunk_size or rrt_chunk_size(loaded, settings, max_memory)
     batch = rrt_batch(
         settings.sequence_length,
@@ -154,12 +159,10 @@ def measure_rrt_many(loaded, settings_list: list[RRTSettings], max_memory: str |
     mosaics: list[InductionMosaic | None] = [None] * len(settings_list)
     for length, indices in tqdm(sorted(groups.items()), desc=f"{loaded.name}: RRT inputs by length", file=sys.__stderr__, leave=False,
                                 disable=None):
+        check_fits(loaded, settings_list[indices[0]])
         batches = [rrt_batch(settings_list[i].sequence_length, settings_list[i].repetitions, settings_list[i].batch_size,
                              settings_list[i].seed, settings_list[i].token_range, vocab_size=loaded.vocab_size,
                              max_encoder_length=loaded.context_length + 1) for i in indices]
-        if length > loaded.context_length + 1:
-            raise InputTooLong(f"the RRT input of {length} tokens is longer than {loaded.name}'s context of {loaded.context_length} "
-                               "tokens and EOS: the claim cannot be decided on this model")
         together = replace(settings_list[indices[0]], batch_size=sum(b.batch_size for b in batches))
         query = batches[0].query_position  # every RRT batch queries decoder position 1
         rows = capture.cross_attention(loaded.model, np.concatenate([b.encoder_ids for b in batches]),

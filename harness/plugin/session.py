@@ -49,11 +49,15 @@ class ModelPool:
         """Every --model of ``family``, loaded, smallest first."""
         return sorted((self.model(spec) for spec in self.options.specs_of(family)), key=lambda loaded: loaded.parameter_count)
 
+    @staticmethod
+    def _key(measurement: Callable, model, settings) -> tuple:
+        """The cache key: the measurement, the model, and the settings cut down to the type its signature names."""
+        return measurement.__module__, measurement.__qualname__, model.spec, project(measured_settings_type(measurement), settings)
+
     def measure_all(self, measurement: Callable, model, settings_list: list) -> list:
         """``measure`` for many settings; those not measured yet go through ``measurement.batched`` together where the
         measurement has one (shared forward passes), one at a time otherwise. Each result is cached as ``measure`` would."""
-        settings_type = measured_settings_type(measurement)
-        keys = [(measurement.__module__, measurement.__qualname__, model.spec, project(settings_type, s)) for s in settings_list]
+        keys = [self._key(measurement, model, settings) for settings in settings_list]
         missing = list(dict.fromkeys(key for key in keys if key not in self.measurements))
         if missing and hasattr(measurement, "batched"):
             self.measurements.update(zip(missing, measurement.batched(model, [key[3] for key in missing])))
@@ -67,8 +71,7 @@ class ModelPool:
 
         A claim's settings are cut down to the settings type the measurement's signature names, so claims that
         read the same measurement with different decision parameters share it."""
-        settings = project(measured_settings_type(measurement), settings)
-        key = (measurement.__module__, measurement.__qualname__, model.spec, settings)
+        key = self._key(measurement, model, settings)
         if key not in self.measurements:
-            self.measurements[key] = measurement(model, settings)
+            self.measurements[key] = measurement(model, key[3])
         return self.measurements[key]
