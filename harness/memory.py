@@ -32,14 +32,25 @@ def parse_size(text: str) -> int:
     return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
+_configured: int | None = None  # pytest claims/ --max-memory, for every measurement of the run
+
+
+def configure(max_memory: str | None) -> None:
+    global _configured
+    _configured = None if max_memory is None else parse_size(max_memory)
+
+
 def budget_bytes(max_memory: str | int | None = None) -> int:
     if max_memory is None:
-        return int(available_bytes() * DEFAULT_SHARE)
+        return _configured if _configured is not None else int(available_bytes() * DEFAULT_SHARE)
     return max_memory if isinstance(max_memory, int) else parse_size(max_memory)
 
 
-def gigabytes(count: float) -> str:
-    return f"{count / 2**30:.3g} GB"
+def human_size(count: float) -> str:
+    for unit, size in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count:.0f} B"
 
 
 def plan_chunks(batch: int, kept_per_sequence: int, working_per_sequence: int, budget: int, what: str) -> int:
@@ -48,6 +59,6 @@ def plan_chunks(batch: int, kept_per_sequence: int, working_per_sequence: int, b
     kept = batch * kept_per_sequence
     if kept + working_per_sequence > budget:
         most = max(0, (budget - working_per_sequence) // max(kept_per_sequence, 1))
-        raise HarnessError(f"{what}: a batch of {batch:,} needs {gigabytes(kept)} for its inputs and attention rows alone, more than the "
-                           f"memory budget of {gigabytes(budget)}; use a batch of at most {most:,} (or raise --max-memory)")
+        raise HarnessError(f"{what}: a batch of {batch:,} needs {human_size(kept)} for its inputs and attention rows alone, more than the "
+                           f"memory budget of {human_size(budget)}; use a batch of at most {most:,} (or raise --max-memory)")
     return max(1, min(batch, (budget - kept) // max(working_per_sequence, 1)))

@@ -45,3 +45,15 @@ def test_a_bad_size_names_the_fix():
     with pytest.raises(HarnessError, match="write it like 4GB"):
         parse_size("lots")
     assert budget_bytes() > 0
+
+
+def test_pytest_claims_takes_a_memory_budget_and_a_refusal_is_one_line_not_a_traceback(tmp_path):
+    from claims_run import run_claims
+
+    result, report = run_claims(tmp_path, "--model", "planted:reference", "-k", "induction_heads_exist and not across", "--max-memory", "10KB")
+    (record,) = report["claims"]
+    assert record["outcome"] == "error" and "more than the memory budget of 10 KB" in record["reason"]
+    assert "cannot measure: RRT on planted:reference" in result.stdout and "Traceback" not in result.stdout
+    _, report = run_claims(tmp_path / "fits", "--model", "planted:reference", "-k", "induction_heads_exist and not across",
+                           "--max-memory", "3MB", "--dtype", "float32")
+    assert report["claims"][0]["outcome"] == "passed"

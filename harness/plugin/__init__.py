@@ -16,6 +16,7 @@ import hypothesis
 import pytest
 
 from harness.claims import BINDING_ERRORS
+from harness import memory
 from harness.errors import HarnessError
 from harness.models import FAMILIES
 from harness.plugin.evidence import Evidence
@@ -53,6 +54,7 @@ def pytest_configure(config):
     try:
         check_registries(config)
         options = RunOptions.from_config(config)
+        memory.configure(config.getoption("max_memory"))
     except HarnessError as error:
         raise pytest.UsageError(str(error)) from None
     pool = ModelPool(options)

@@ -30,6 +30,9 @@ def add_options(parser) -> None:
     group.addoption("--device", default="auto", metavar="DEVICE", help="auto, cpu or cuda[:N] (default: auto = cuda if available)")
     group.addoption("--dtype", default="auto", metavar="DTYPE",
                     help="auto, float32 or bfloat16 (default: auto = bfloat16 on cuda and on a CPU where it is measured faster)")
+    group.addoption("--max-memory", default=None, metavar="SIZE",
+                    help="memory budget for a measurement's batch, e.g. 4GB (default: half of the memory available); batches are "
+                         "chunked to fit it, and one whose inputs alone cannot fit is refused")
     group.addoption("--reports-dir", default="reports", metavar="DIR", help="where claim runs write their reports (default: reports)")
     group.addoption("--no-report", action="store_true", help="do not write a report for this run")
     group.addoption("--baseline", default=None, metavar="REPORT",

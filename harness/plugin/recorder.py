@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from harness.errors import InputTooLong
+from harness.errors import HarnessError, InputTooLong
 from harness.plugin.evidence import Evidence
 from harness.plugin.options import RunOptions
 from harness.plugin.session import ModelPool
@@ -51,6 +51,8 @@ COLOURS = {"passed": {"green": True}, "failed": {"red": True}, "error": {"red": 
 class ClaimNotHeld:
     """The failure of a claim whose measurement ran but did not meet its decision: one line, no traceback (-v keeps it)."""
 
+    prefix = "claim did not hold"
+
     def __init__(self, item, message: str):
         self.reprcrash = SimpleNamespace(path=str(item.path), lineno=item.location[1] or 0, message=message)
 
@@ -58,7 +60,13 @@ class ClaimNotHeld:
         tw.line(str(self))
 
     def __str__(self) -> str:
-        return f"claim did not hold: {self.reprcrash.message}"
+        return f"{self.prefix}: {self.reprcrash.message}"
+
+
+class CannotMeasure(ClaimNotHeld):
+    """A measurement refused with a HarnessError (the problem and its fix, in one line): an error, not a verdict."""
+
+    prefix = "cannot measure"
 
 
 def junit_properties(record: dict) -> list[tuple[str, str]]:
@@ -181,6 +189,10 @@ class Recorder:
         if report.when == "call" and report.failed and call.excinfo.errisinstance(AssertionError) and item.config.get_verbosity() < 1:
             state["outcome"], state["reason"] = "failed", _reason(report)
             report.longrepr = ClaimNotHeld(item, state["reason"])
+            return
+        if report.when == "call" and report.failed and call.excinfo.errisinstance(HarnessError):
+            state["outcome"], state["reason"] = "error", str(call.excinfo.value)
+            report.longrepr = CannotMeasure(item, state["reason"])
             return
         if report.when == "setup" and not report.passed:
             state["outcome"] = "error" if report.failed else "skipped"
