@@ -155,7 +155,8 @@ def copy_decision(effect: CopyEffect, alpha: float, min_drop: float) -> dict:
                                               seed=effect.settings.seed)
     p_value = stats.permutation_p_value(float(mean), effect.random_drops)
     return {"observed_drop": float(mean), "ci": [float(low), float(high)], "p_value": p_value, "alpha": alpha,
-            "min_drop": min_drop, "smallest_possible_p": 1 / (1 + len(effect.random_drops))}
+            "min_drop": min_drop, "smallest_possible_p": 1 / (1 + len(effect.random_drops)),
+            "random_drop_median": float(np.median(effect.random_drops))}
 
 
 @dataclass(frozen=True)
