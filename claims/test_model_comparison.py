@@ -54,7 +54,7 @@ def measurement(models, s) -> dict:
     return {"models": [m.name for m in models], "device": models[0].device, "dtype": models[0].dtype, "seeds": list(range(s.seeds)),
             "batch_size": s.batch_size, "sequence_length": s.sequence_length, "repetitions": s.repetitions, "token_range": list(s.token_range),
             "threshold": s.threshold, "confidence": s.confidence, "interval": "percentile bootstrap over seeds",
-            "chance_level": 1 / (s.sequence_length * s.repetitions + 2)}
+            "chance_level": 1 / s.encoder_length}
 
 
 @C2.mark

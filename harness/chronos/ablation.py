@@ -149,14 +149,19 @@ def measure_decoder_prefix(loaded, settings: RRTSettings = RRTSettings()) -> Pre
     return measure_prefix(loaded, settings, site="decoder")
 
 
+def against_random_sets(effects, random_effects, settings: AblationSettings) -> tuple[float, list[float], float, float | None]:
+    """The induction set's mean effect over sequences with its bootstrap CI, its permutation p-value against the
+    random sets' mean effects, and their median: (mean, [low, high], p, median)."""
+    mean, low, high = stats.bootstrap_mean_ci(effects, settings.confidence, settings.n_resamples, seed=settings.seed)
+    median = float(np.median(random_effects)) if len(random_effects) else None
+    return float(mean), [float(low), float(high)], stats.permutation_p_value(float(mean), random_effects), median
+
+
 def copy_decision(effect: CopyEffect, alpha: float, min_drop: float) -> dict:
     """The copy claim's statistics: observed drop with its CI, the random-set null, the permutation p-value."""
-    mean, low, high = stats.bootstrap_mean_ci(effect.induction_drop, effect.settings.confidence, effect.settings.n_resamples,
-                                              seed=effect.settings.seed)
-    p_value = stats.permutation_p_value(float(mean), effect.random_drops)
-    return {"observed_drop": float(mean), "ci": [float(low), float(high)], "p_value": p_value, "alpha": alpha,
-            "min_drop": min_drop, "smallest_possible_p": 1 / (1 + len(effect.random_drops)),
-            "random_drop_median": float(np.median(effect.random_drops))}
+    mean, ci, p_value, median = against_random_sets(effect.induction_drop, effect.random_drops, effect.settings)
+    return {"observed_drop": mean, "ci": ci, "p_value": p_value, "alpha": alpha, "min_drop": min_drop,
+            "smallest_possible_p": 1 / (1 + len(effect.random_drops)), "random_drop_median": median}
 
 
 @dataclass(frozen=True)
@@ -211,9 +216,6 @@ def forecast_ablation(loaded, signal, induction: list[tuple[int, int]], random_s
 
 
 def increase_decision(effect: ForecastEffect, settings: ForecastSettings, alpha: float, min_increase: float) -> dict:
-    mean, low, high = stats.bootstrap_mean_ci(effect.induction_increase, settings.confidence, settings.n_resamples, seed=settings.seed)
-    p_value = stats.permutation_p_value(float(mean), effect.random_increases)
-    return {"observed_increase": float(mean), "ci": [float(low), float(high)], "p_value": p_value, "alpha": alpha,
-            "min_increase": min_increase, "clean_nll": effect.clean_nll,
-            "random_increase_median": float(np.median(effect.random_increases)) if len(effect.random_increases) else None,
-            "holds": bool(p_value < alpha and low > min_increase)}
+    mean, ci, p_value, median = against_random_sets(effect.induction_increase, effect.random_increases, settings)
+    return {"observed_increase": mean, "ci": ci, "p_value": p_value, "alpha": alpha, "min_increase": min_increase,
+            "clean_nll": effect.clean_nll, "random_increase_median": median, "holds": bool(p_value < alpha and ci[0] > min_increase)}

@@ -27,6 +27,11 @@ class RRTSettings:
     confidence: float = confidence()
     n_resamples: int = n_resamples(2000)
 
+    @property
+    def encoder_length(self) -> int:
+        """S repeated, then S[0] and EOS."""
+        return self.sequence_length * self.repetitions + 2
+
 
 @dataclass(frozen=True)
 class InductionMosaic:
@@ -100,7 +105,7 @@ def mosaic_from_rows(rows, batch: RRTBatch, settings: RRTSettings, model_descrip
 
 def check_fits(loaded, settings: RRTSettings) -> None:
     """An RRT input longer than the model's context cannot decide a claim on that model: InputTooLong (inconclusive)."""
-    length = settings.sequence_length * settings.repetitions + 2
+    length = settings.encoder_length
     if length > loaded.context_length + 1:
         raise InputTooLong(f"the RRT input of {length} tokens (sequence_length {settings.sequence_length} x repetitions "
                            f"{settings.repetitions} + S[0] and EOS) is longer than {loaded.name}'s context of {loaded.context_length} "
@@ -112,7 +117,7 @@ def rrt_chunk_size(loaded, settings: RRTSettings, max_memory: str | int | None =
     from harness.memory import budget_bytes, plan_chunks
 
     config = loaded.model.config
-    length, layers, heads = settings.sequence_length * settings.repetitions + 2, config.num_decoder_layers, config.num_heads
+    length, layers, heads = settings.encoder_length, config.num_decoder_layers, config.num_heads
     kept = 24 * (length + 2) + 16 * layers * heads * length + 16 * layers * heads  # ids, rows (float32 and float64), scores
     working = 4 * length * (8 * config.d_model + 2 * config.d_ff) + 8 * heads * length * length
     return plan_chunks(settings.batch_size, kept, working, budget_bytes(max_memory), f"RRT on {loaded.name}")
@@ -155,7 +160,7 @@ def measure_rrt_many(loaded, settings_list: list[RRTSettings], max_memory: str |
 
     groups: dict[int, list[int]] = {}
     for index, settings in enumerate(settings_list):
-        groups.setdefault(settings.sequence_length * settings.repetitions + 2, []).append(index)
+        groups.setdefault(settings.encoder_length, []).append(index)
     mosaics: list[InductionMosaic | None] = [None] * len(settings_list)
     for length, indices in tqdm(sorted(groups.items()), desc=f"{loaded.name}: RRT inputs by length", file=sys.__stderr__, leave=False,
                                 disable=None):
