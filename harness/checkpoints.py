@@ -161,6 +161,7 @@ class LoadedModel:
     family: str
     facts: dict[str, Any]
     planted: dict[str, Any] | None = field(default=None)
+    own_measurements: dict[str, Any] = field(default_factory=dict)  # Family.measurements
 
     def __repr__(self) -> str:
         return f"<{self.family} model {self.name} on {self.device}, {self.dtype}>"

@@ -94,8 +94,11 @@ def mosaic(args) -> int:
 
 def plant(args) -> int:
     from harness.chronos import planted
+    from harness.patch_models import planted as patch_planted
 
-    if args.layout:
+    if args.layout in patch_planted.LAYOUTS:
+        path = patch_planted.build_named(args.layout, Path(args.out))
+    elif args.layout:
         path = planted.build_named(args.layout, Path(args.out), seed=args.seed)
     else:
         kinds = {kind: getattr(args, kind) or [] for kind in planted.KINDS if kind != "uniform"}
@@ -179,6 +182,8 @@ def zoo(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from harness.chronos.planted import KINDS, LAYOUTS, RANDOM_LAYOUT  # no torch: the layouts are data
+    from harness.patch_models.planted import LAYOUTS as PATCH_LAYOUTS
+    from harness.zoo import MODELS as ZOO_MODELS
 
     parser = argparse.ArgumentParser(prog="harness", description="Interpretability claims about Chronos-T5 models.", epilog=EPILOG)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -203,9 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--json", metavar="OUT", help="write the mosaic as JSON")
     m.set_defaults(run=mosaic)
 
-    p = commands.add_parser("plant", help="write a checkpoint with induction heads planted at chosen heads")
+    p = commands.add_parser("plant", help="write a checkpoint with induction heads planted at chosen heads (Chronos-T5; or a named "
+                                          "Chronos-Bolt or Chronos-2 layout)")
     p.add_argument("out", metavar="DIR")
-    p.add_argument("--layout", help=f"a named layout: {', '.join([*LAYOUTS, RANDOM_LAYOUT])}")
+    p.add_argument("--layout", help=f"a named layout: {', '.join([*LAYOUTS, RANDOM_LAYOUT, *PATCH_LAYOUTS])}")
     p.add_argument("--layers", type=int, default=6)
     p.add_argument("--heads", type=int, default=4)
     for kind in (kind for kind in KINDS if kind != "uniform"):
@@ -236,9 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     z = commands.add_parser("zoo", help="train, evaluate and describe the miniature models shipped in harness/zoo/models")
     z.add_argument("action", choices=["train", "evaluate", "card"])
-    z.add_argument("--size", action="append", choices=["nano", "micro", "milli", "attn-only-2l"],
+    z.add_argument("--size", action="append", choices=list(ZOO_MODELS),
                    help="repeatable; default: every model (evaluate: every Chronos size)")
-    z.add_argument("--out", metavar="DIR", help="with one --size: write there instead of harness/zoo/models/chronos-zoo-SIZE")
+    z.add_argument("--out", metavar="DIR", help="with one --size: write there instead of its directory in harness/zoo/models")
     z.add_argument("--steps", type=int, default=None, help="train: one cycle of N steps instead of the recipe's schedule")
     z.add_argument("--resume", metavar="DIR", help="train: continue a checkpoint of this size that has run fewer cycles than its recipe")
     z.add_argument("--claims-report", metavar="REPORT", help="card: the report.json of `pytest claims/` on the zoo")

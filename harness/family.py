@@ -4,7 +4,7 @@ harness/causal_lm) builds one `Family`; harness.models lists them. Everything he
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,11 +20,7 @@ class Family:
     planted_layouts: tuple[str, ...]  # names after planted:
     build_planted: Callable[[str, Path], Path]  # (layout, cache directory) -> checkpoint directory, built on first use
     zoo: Callable[[], Any]  # the module with train, evaluate and card for the family's zoo models (`harness zoo ...`)
+    # a shared measurement's implementation for this family, by name: {"rrt": measure_rrp} for patch models, whose
+    # repeated input is made of patches, not tokens
+    measurements: dict[str, Callable] = field(default_factory=dict)
 
-
-@dataclass(frozen=True)
-class UnreadableFamily:
-    """A family the harness recognises but cannot measure yet: refused by name, never read as another family."""
-
-    name: str
-    recognises: Callable[[dict[str, Any]], bool]

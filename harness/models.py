@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness import causal_lm, chronos
+from harness.patch_models import families as patch_families
 from harness.checkpoints import (
     PLANTED_PREFIX,
     LoadedModel,
@@ -23,18 +24,11 @@ from harness.checkpoints import (
 from harness.errors import ModelLoadError
 from harness.family import Family
 
-FAMILIES: dict[str, Family] = {family.name: family for family in (chronos.FAMILY, causal_lm.FAMILY)}
-UNREADABLE = (*chronos.UNREADABLE,)
+FAMILIES: dict[str, Family] = {family.name: family for family in (chronos.FAMILY, patch_families.BOLT, patch_families.CHRONOS2, causal_lm.FAMILY)}
 
 
 def family_of_config(config: dict, path: Path) -> Family:
     """The family whose checkpoints this config.json describes; one line naming what it is otherwise."""
-    for unreadable in UNREADABLE:
-        if unreadable.recognises(config):
-            raise ModelLoadError(
-                f"'{path}' is a {unreadable.name} checkpoint, which the harness cannot read yet (it reads "
-                f"{', '.join(FAMILIES)}); it is refused rather than measured as another family"
-            )
     for family in FAMILIES.values():
         if family.recognises(config):
             family.check_config(config, path)
@@ -91,4 +85,4 @@ def load_model(spec: str, device: str = "auto", dtype: str = "auto") -> LoadedMo
     model, facts = family.load(path, config, device, dtype)
     planted_file = path / "planted.json"
     planted = json.loads(planted_file.read_text()) if planted_file.is_file() else None
-    return LoadedModel(model_name(spec, path), spec, path, model, config, device, dtype, family.name, facts, planted)
+    return LoadedModel(model_name(spec, path), spec, path, model, config, device, dtype, family.name, facts, planted, family.measurements)

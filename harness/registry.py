@@ -18,8 +18,8 @@ import yaml
 from harness.errors import RegistryError
 from harness.models import FAMILIES
 
-ENTRY_KEYS = {"id", "statement", "source", "family", "parameters", "decision"}
-REQUIRED_KEYS = ENTRY_KEYS - {"family"}
+ENTRY_KEYS = {"id", "statement", "source", "family", "not_applicable", "parameters", "decision"}
+REQUIRED_KEYS = ENTRY_KEYS - {"family", "not_applicable"}
 TOP_LEVEL_KEYS = {"claims", "family"}
 CLAIM_ID = re.compile(r"^[A-Z][A-Za-z]*\d+[a-z]?(-[a-z0-9]+)+$")
 
@@ -30,10 +30,15 @@ class Claim:
     statement: str
     source: str
     decision: str
-    family: str
+    families: tuple[str, ...]  # the model families it runs on, the first its primary one
     parameters: dict[str, Any] = field(default_factory=dict)
     position: int = 0  # index in its registry file: reports list claims in this order
     registry: Path = Path("registry.yaml")
+    not_applicable: dict[str, str] = field(default_factory=dict)  # family -> why the claim has no meaning there (skipped)
+
+    @property
+    def family(self) -> str:
+        return self.families[0]
 
     @property
     def label(self) -> str:
@@ -62,9 +67,17 @@ def _entry_error(path: Path, where: str, problem: str) -> RegistryError:
     return RegistryError(f"{path}: entry {where}: {problem}")
 
 
-def _check_family(path: Path, where: str, family: Any) -> None:
-    if family not in FAMILIES:
-        raise _entry_error(path, where, f"family {family!r} is unknown; use one of {', '.join(FAMILIES)}")
+def _check_families(path: Path, where: str, family: Any) -> tuple[str, ...]:
+    """A `family:` value, one name or a list of names, as a tuple."""
+    families = tuple(family) if isinstance(family, list) else (family,)
+    if not families:
+        raise _entry_error(path, where, f"family is an empty list; name at least one of {', '.join(FAMILIES)}")
+    for name in families:
+        if name not in FAMILIES:
+            raise _entry_error(path, where, f"family {name!r} is unknown; use one of {', '.join(FAMILIES)}")
+    if len(set(families)) < len(families):
+        raise _entry_error(path, where, f"family lists {', '.join(families)} with a repeat; name each family once")
+    return families
 
 
 def _check_entry(path: Path, index: int, entry: Any, default_family: str | None) -> Claim:
@@ -87,12 +100,19 @@ def _check_entry(path: Path, index: int, entry: Any, default_family: str | None)
     family = entry.get("family", default_family)
     if family is None:
         raise _entry_error(path, where, f"no family; add `family:` to the entry or at the top of the file ({', '.join(FAMILIES)})")
-    _check_family(path, where, family)
+    families = _check_families(path, where, family)
+    not_applicable = entry.get("not_applicable", {})
+    if not isinstance(not_applicable, dict) or not all(isinstance(reason, str) and reason.strip() for reason in not_applicable.values()):
+        raise _entry_error(path, where, "'not_applicable' must map family names to the reason the claim has no meaning there")
+    _check_families(path, where, list(not_applicable) or families[0])
+    both = sorted(set(not_applicable) & set(families))
+    if both:
+        raise _entry_error(path, where, f"{', '.join(both)} is both a family of the claim and not applicable; keep one")
     parameters = entry["parameters"]
     if not isinstance(parameters, dict):
         raise _entry_error(path, where, "'parameters' must be a mapping of parameter names to values")
-    return Claim(entry["id"], entry["statement"].strip(), entry["source"].strip(), entry["decision"].strip(), family, dict(parameters),
-                 index, path)
+    return Claim(entry["id"], entry["statement"].strip(), entry["source"].strip(), entry["decision"].strip(), families, dict(parameters),
+                 index, path, {name: reason.strip() for name, reason in not_applicable.items()})
 
 
 def parse_registry(path: Path, text: str) -> Registry:
@@ -110,7 +130,7 @@ def parse_registry(path: Path, text: str) -> Registry:
         raise RegistryError(f"{path}: unknown top-level key {', '.join(map(repr, unknown))}; allowed are {', '.join(sorted(TOP_LEVEL_KEYS))}")
     default_family = document.get("family")
     if default_family is not None:
-        _check_family(path, "(top level)", default_family)
+        _check_families(path, "(top level)", default_family)
     claims = [_check_entry(path, index, entry, default_family) for index, entry in enumerate(document["claims"])]
     seen = set()
     for claim in claims:

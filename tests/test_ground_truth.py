@@ -9,6 +9,7 @@ import yaml
 
 from claims_run import ROOT, run_claims
 from harness.chronos.planted import LAYOUTS, build_planted
+from harness.patch_models import planted as patch_planted
 
 # claim -> (passes on, fails on, inconclusive on); a model is a planted:NAME layout, a model of BUILT, a run of NARROWED,
 # or a pair of PAIRS
@@ -42,6 +43,43 @@ GROUND_TRUTH = {
     "L6-lm-induction-strength-varies-by-token": ("lm-reference", "lm-none", None),
     "L7-lm-induction-bleeds-to-neighbours": ("lm-neighbours", "lm-reference", None),
 }
+# The patch-model families: family -> claim -> (passes on, fails on, inconclusive on), planted:NAME layouts of the family,
+# PATCH_BUILT models and PATCH_PAIRS pairs. Claims the registry marks not applicable to a family are skipped with the reason.
+NO_DISTANCE = None  # no planted patch layout has a distance term: nothing on which C6 or C7 could pass
+PATCH_GROUND_TRUTH = {
+    family: {
+        "C1-induction-heads-exist": (f"{prefix}-reference", f"{prefix}-none", f"{prefix}-short-context"),
+        "C1-induction-heads-exist-across-inputs": (f"{prefix}-reference", f"{prefix}-none", f"{prefix}-short-context"),
+        "C4-right-token-heads-outnumber-current": (f"{prefix}-reference", f"{prefix}-swapped", f"{prefix}-none"),
+        "C5-current-heads-precede-right-heads": (f"{prefix}-reference", f"{prefix}-swapped", f"{prefix}-none"),
+        "C2-induction-heads-grow-with-size": (f"{prefix}-growing", f"{prefix}-shrinking", f"{prefix}-empty"),
+        "C3-induction-share-levels-off": (f"{prefix}-growing", f"{prefix}-shrinking", f"{prefix}-empty"),
+        "C6-longer-sequences-more-induction-heads": (NO_DISTANCE, f"{prefix}-reference", f"{prefix}-none"),
+        "C7-more-repetitions-fewer-induction-heads": (NO_DISTANCE, f"{prefix}-reference", f"{prefix}-none"),
+    }
+    for family, prefix in (("chronos-bolt", "bolt"), ("chronos-2", "chronos2"))
+}
+PATCH_BUILT = {f"{prefix}-short-context": {**patch_planted.LAYOUTS[f"{prefix}-reference"], "context_length": 128}
+               for prefix in ("bolt", "chronos2")}
+
+
+def _patch_pair(family: str, first: int, small: dict, large: dict, small_layers: int, large_layers: int) -> dict:
+    def at(kinds):
+        return {kind: [(first + layer, head) for layer, head in heads] for kind, heads in kinds.items()}
+
+    return {"small": {"family": family, "layers": first + small_layers, "kinds": at(small)},
+            "large": {"family": family, "layers": first + large_layers, "kinds": at(large)}}
+
+
+PATCH_PAIRS = {
+    f"{prefix}-{pair}": _patch_pair(family, patch_planted.FIRST_PLANTED_LAYER[family], small, large, small_layers, large_layers)
+    for family, prefix in (("chronos-bolt", "bolt"), ("chronos-2", "chronos2"))
+    for pair, (small, large, small_layers, large_layers) in {
+        "growing": ({"current": [(0, 1)]}, {"current": [(0, 1)], "right": [(2, 2)]}, 1, 3),
+        "shrinking": ({"current": [(0, 1), (0, 2)], "right": [(0, 3)]}, {"right": [(3, 3)]}, 1, 4),
+        "empty": ({"reg": [(0, 0)]}, {"reg": [(2, 1)]}, 1, 3),
+    }.items()
+}
 OUTCOMES = ("passed", "failed", "inconclusive")
 # pairs of models for the claims that compare sizes: (layers, heads, planted heads) per model
 PAIRS = {
@@ -66,6 +104,11 @@ RUNS = {
 
 def expected_cells():
     return [(claim, model, outcome) for claim, row in GROUND_TRUTH.items() for model, outcome in zip(row, OUTCOMES) if model]
+
+
+def expected_patch_cells():
+    return [(claim, model, outcome) for table in PATCH_GROUND_TRUTH.values() for claim, row in table.items()
+            for model, outcome in zip(row, OUTCOMES) if model]
 
 
 def narrowed_claims(root, claim: str, parameters: dict):
@@ -126,3 +169,48 @@ def test_the_verdict_matches_the_ground_truth(measured, claim, model, outcome):
         assert record["reason"], "a verdict other than passed names its reason"
     if outcome == "inconclusive":  # names the missing floor
         assert any(word in record["reason"] for word in ("no ", "need", "fewer", "0 ", "longer than")), record["reason"]
+
+
+@pytest.fixture(scope="module")
+def measured_patch(tmp_path_factory) -> dict[tuple[str, str], dict]:
+    """(claim, model) -> its record, from float32 runs of `pytest claims/` on the planted patch models."""
+    root = tmp_path_factory.mktemp("patch-truth")
+    models = [f"planted:{name}" for name in patch_planted.LAYOUTS]
+    for name, layout in PATCH_BUILT.items():
+        models.append(str(patch_planted.build_layout(root / name, layout, name)))
+    _, report = run_claims(root, *[arg for model in models for arg in ("--model", model)], "--dtype", "float32",
+                           "-k", "rrt_induction or input_sweeps")
+    records = {(r["claim_id"], r["model"].removeprefix("planted:")): r for r in report["claims"] if r["model"]}
+    for kind in ("growing", "shrinking", "empty"):  # a Bolt pair and a Chronos-2 pair per run: each family is compared apart
+        pair_root = tmp_path_factory.mktemp(kind)
+        pairs = {pair: layouts for pair, layouts in PATCH_PAIRS.items() if pair.endswith(kind)}
+        paths = [patch_planted.build_layout(pair_root / f"{pair}-{name}", layout, name) for pair, layouts in pairs.items()
+                 for name, layout in layouts.items()]
+        _, report = run_claims(pair_root, *[arg for path in paths for arg in ("--model", str(path))], "--dtype", "float32",
+                               "-k", "model_size or share_levels_off")
+        prefix = {"chronos-bolt": "bolt", "chronos-2": "chronos2"}
+        records.update({(r["claim_id"], f"{prefix[r['family']]}-{kind}"): r for r in report["claims"] if r["family"] in prefix})
+    return records
+
+
+def test_every_patch_family_claim_has_a_row():
+    from harness.registry import load_registry
+
+    registry = load_registry(ROOT / "claims" / "registry.yaml")
+    for family, table in PATCH_GROUND_TRUTH.items():
+        assert set(table) == {claim.id for claim in registry.values() if family in claim.families}
+        assert all(row[1] for row in table.values()), "every claim has a planted model of each family it fails on"
+
+
+@pytest.mark.parametrize("claim, model, outcome", expected_patch_cells(), ids=lambda v: str(v))
+def test_the_patch_model_verdict_matches_the_ground_truth(measured_patch, claim, model, outcome):
+    record = measured_patch[(claim, model)]
+    assert record["outcome"] == outcome, f"{claim} on {model}: {record['outcome']} ({record['reason']})"
+    if outcome == "inconclusive":
+        assert any(word in record["reason"] for word in ("no ", "need", "fewer", "0 ", "longer than")), record["reason"]
+
+
+def test_claims_without_meaning_for_a_patch_model_are_skipped_with_the_reason(measured_patch):
+    for model, family in (("bolt-reference", "chronos-bolt"), ("chronos2-reference", "chronos-2")):
+        record = measured_patch[("C8-common-tokens-find-more-heads", model)]
+        assert record["outcome"] == "skipped" and f"not applicable to {family}: patch models read values" in record["reason"]

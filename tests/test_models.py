@@ -128,9 +128,9 @@ def test_loaded_model_describes_itself(checkpoint):
 
 @pytest.mark.parametrize("pipeline, architecture, family", [("ChronosBoltPipeline", "ChronosBoltModelForForecasting", "Chronos-Bolt"),
                                                             ("Chronos2Pipeline", "Chronos2Model", "Chronos-2")])
-def test_a_newer_chronos_family_is_refused_by_name_not_read_as_chronos_t5(checkpoint, pipeline, architecture, family):
+def test_a_chronos_t5_config_labelled_as_a_patch_model_is_read_as_that_family_and_refused(checkpoint, pipeline, architecture, family):
     config = json.loads((checkpoint / "config.json").read_text())
     (checkpoint / "config.json").write_text(json.dumps({**config, "chronos_pipeline_class": pipeline, "architectures": [architecture]}))
     with pytest.raises(ModelLoadError) as error:
         resolve_checkpoint(str(checkpoint))
-    assert_one_line(error, f"is a {family} checkpoint", "cannot read yet", "chronos-t5, causal-lm")
+    assert_one_line(error, "chronos_config has fields", f"that {family} does not define", "tokenizer_class")

@@ -29,7 +29,7 @@ def test_shipped_registry_is_valid_and_in_known_families():
     assert registry
     for position, claim in enumerate(registry.values()):
         assert claim.label[0] in "CL" and claim.statement and claim.decision
-        assert claim.family == ("causal-lm" if claim.label.startswith("L") else "chronos-t5")
+        assert claim.family == ("causal-lm" if claim.label.startswith("L") else "chronos-t5")  # the primary family
         assert claim.position == position and claim.registry == REGISTRY
 
 
@@ -103,9 +103,30 @@ def test_malformed_yaml_names_the_line():
 
 
 def test_an_entry_without_a_family_needs_one_at_the_top():
-    claims = entries()[:1]
+    claims = [{key: value for key, value in entries()[0].items() if key != "family"}]
     with pytest.raises(RegistryError, match="entry 'C1-induction-heads-exist': no family; add `family:`"):
         parse_registry(Path("registry.yaml"), yaml.safe_dump({"claims": claims}))
+
+
+def test_a_claim_runs_on_a_list_of_families_and_names_where_it_has_no_meaning():
+    registry = load_registry(REGISTRY)
+    assert registry["C1-induction-heads-exist"].families == ("chronos-t5", "chronos-bolt", "chronos-2")
+    assert registry["C1-induction-heads-exist"].family == "chronos-t5"
+    c8 = registry["C8-common-tokens-find-more-heads"]
+    assert c8.families == ("chronos-t5",) and set(c8.not_applicable) == {"chronos-bolt", "chronos-2"}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"family": []}, "family is an empty list"),
+    ({"family": ["chronos-t5", "chronos-t6"]}, "family 'chronos-t6' is unknown"),
+    ({"family": ["chronos-t5", "chronos-t5"]}, "with a repeat"),
+    ({"not_applicable": {"chronos-bolt": ""}}, "'not_applicable' must map family names to the reason"),
+    ({"not_applicable": {"chronos-blot": "no tokens"}}, "family 'chronos-blot' is unknown"),
+    ({"not_applicable": {"chronos-t5": "no tokens"}}, "chronos-t5 is both a family of the claim and not applicable"),
+])
+def test_bad_families_are_one_line(change, message):
+    with pytest.raises(RegistryError, match=message):
+        parse_entries([{**entries()[0], **change}])
 
 
 def test_unknown_claim_id_suggests_the_closest():

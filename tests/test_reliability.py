@@ -137,4 +137,4 @@ def test_a_claim_asking_for_another_familys_model_stops_collection(tmp_path):
     result = subprocess.run([sys.executable, "-m", "pytest", str(claims_dir), "-p", "no:cacheprovider", "--no-report", "--model", "planted:reference"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 4
-    assert "asks for causal_lm; a claim of family chronos-t5 takes one model as `model` or `chronos`" in result.stderr
+    assert "asks for causal_lm; a claim of family chronos-t5, chronos-bolt, chronos-2 takes one model as `model` or `chronos`" in result.stderr

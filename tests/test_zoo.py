@@ -9,7 +9,7 @@ import torch
 
 from harness.zoo import ZOO_DIR, model_dir, shipped
 from harness.chronos.synthetic import MIX, SeriesSource, kernel_synth
-from harness.chronos.evaluate import mase, seasonal_naive
+from harness.zoo.forecasts import mase, seasonal_naive
 from harness.chronos.training import CONTEXT_LENGTH, PREDICTION_LENGTH, SIZES, train
 
 SHIPPED = [model_dir(spec.removeprefix("zoo:")) for spec in shipped() if spec.removeprefix("zoo:") in SIZES]

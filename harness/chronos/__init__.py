@@ -12,13 +12,17 @@ import importlib
 from pathlib import Path
 
 from harness.chronos import loading, planted
-from harness.family import Family, UnreadableFamily
+from harness.family import Family
 
 NAME = "chronos-t5"
 
 
+PATCH_MODEL_ARCHITECTURES = ("ChronosBoltModelForForecasting", "Chronos2Model")  # read by harness.patch_models
+
+
 def recognises(config: dict) -> bool:
-    return "chronos_config" in config and config.get("chronos_pipeline_class", "ChronosPipeline") == "ChronosPipeline"
+    return ("chronos_config" in config and config.get("chronos_pipeline_class", "ChronosPipeline") == "ChronosPipeline"
+            and not set(PATCH_MODEL_ARCHITECTURES) & set(config.get("architectures") or []))
 
 
 def build_planted(name: str, cache: Path) -> Path:
@@ -37,12 +41,3 @@ FAMILY = Family(
     zoo=lambda: importlib.import_module("harness.chronos.zoo"),
 )
 
-
-def _pipeline(config: dict, pipeline: str, architecture: str) -> bool:
-    return config.get("chronos_pipeline_class") == pipeline or architecture in (config.get("architectures") or [])
-
-
-UNREADABLE = (
-    UnreadableFamily("Chronos-Bolt", lambda config: _pipeline(config, "ChronosBoltPipeline", "ChronosBoltModelForForecasting")),
-    UnreadableFamily("Chronos-2", lambda config: _pipeline(config, "Chronos2Pipeline", "Chronos2Model")),
-)

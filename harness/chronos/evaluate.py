@@ -6,22 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.stats import bootstrap_mean_ci
+from harness.zoo.forecasts import mase_table
 from harness.chronos.training import CONTEXT_LENGTH, PREDICTION_LENGTH, held_out_loss, held_out_set, tokenizer
 
 NUM_SAMPLES = 20
-
-
-def seasonal_naive(context: np.ndarray, season: int, horizon: int) -> np.ndarray:
-    """Repeat the last season of the context (season 1: the last value)."""
-    last = context[-season:]
-    return np.resize(last, horizon) if season > 1 else np.full(horizon, context[-1])
-
-
-def mase(forecast: np.ndarray, actual: np.ndarray, context: np.ndarray) -> float:
-    """Mean absolute error scaled by the in-sample one-step naive error (NaN for a constant context)."""
-    scale = np.mean(np.abs(np.diff(context)))
-    return float(np.mean(np.abs(forecast - actual)) / scale) if scale > 0 else float("nan")
 
 
 def forecast_quality(model_dir: Path, values: np.ndarray, seasons: np.ndarray, families: list[str], seed: int = 0) -> dict:
@@ -37,24 +25,8 @@ def forecast_quality(model_dir: Path, values: np.ndarray, seasons: np.ndarray, f
         samples = pipeline.predict(torch.as_tensor(context[start : start + 128], dtype=torch.float32), prediction_length=PREDICTION_LENGTH,
                                    num_samples=NUM_SAMPLES)
         medians.append(samples.median(dim=1).values.numpy())
-    medians = np.concatenate(medians)
-    model_scores = np.array([mase(medians[i], actual[i], context[i]) for i in range(len(values))])
-    naive_scores = np.array([mase(seasonal_naive(context[i], int(seasons[i]), PREDICTION_LENGTH), actual[i], context[i]) for i in range(len(values))])
-    usable = np.isfinite(model_scores) & np.isfinite(naive_scores)
-
-    def summary(mask):
-        m, n = model_scores[mask & usable], naive_scores[mask & usable]
-        _, low, high = bootstrap_mean_ci(m - n, seed=seed)
-        return {"series": int(len(m)), "model_mase": round(float(np.mean(m)), 4), "seasonal_naive_mase": round(float(np.mean(n)), 4),
-                "difference_ci": [round(float(low), 4), round(float(high), 4)], "model_better_share": round(float(np.mean(m < n)), 4)}
-
-    names = np.array(families)
-    return {"all": summary(np.ones(len(values), dtype=bool)), **{family: summary(names == family) for family in sorted(set(families))},
-            "procedure": f"median of {NUM_SAMPLES} ChronosPipeline samples (seed {seed}); seasonal naive repeats the last season of the "
-                         "context, the season being the generating period (motif length, seasonal period, shortest periodic kernel; 1 "
-                         "where there is none); MASE scaled by the context's mean one-step change; series with a constant context left out; "
-                         f"CI: 95% paired percentile bootstrap over series of the mean difference, model minus seasonal naive (2000 resamples, "
-                         f"seed {seed})"}
+    return mase_table(np.concatenate(medians), context, actual, seasons, families, seed,
+                      f"median of {NUM_SAMPLES} ChronosPipeline samples (seed {seed})")
 
 
 def rrt_counts(model_dir: Path, threshold: float = 0.3) -> dict:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-from generators.chronos.rrt import CHRONOS_COMMON_TOKENS, RRTBatch, rrt_batch
+from generators.chronos.rrt import CHRONOS_COMMON_TOKENS, rrt_batch
 from harness import metrics
-from harness.errors import InputTooLong
+from harness.errors import HarnessError, InputTooLong
 from harness.metrics import ScoreGrid, score_grid
 from harness.settings import confidence, integer, interval, n_resamples, parameter
 
@@ -72,7 +72,7 @@ class InductionMosaic:
             "model": self.model["name"],
             "device": self.model["device"],
             "dtype": self.model["dtype"],
-            "procedure": "RRT cross-attention from decoder position 1 (token S[1]), batch mean with percentile bootstrap CI",
+            "procedure": self.inputs.get("procedure", "RRT cross-attention from decoder position 1 (token S[1]), batch mean with percentile bootstrap CI"),
             **self.inputs,
             "confidence": self.settings.confidence,
             "n_resamples": self.settings.n_resamples,
@@ -95,16 +95,22 @@ class InductionMosaic:
         }
 
 
-def mosaic_from_rows(rows, batch: RRTBatch, settings: RRTSettings, model_description: dict) -> InductionMosaic:
-    """rows: (batch, layers, heads, encoder_length) cross-attention from the decoder's query position."""
+def mosaic_from_rows(rows, batch, settings: RRTSettings, model_description: dict, inputs: dict | None = None) -> InductionMosaic:
+    """rows: (batch, layers, heads, keys), the query's attention in every head; ``batch`` gives the current and right
+    positions (an RRTBatch, or a family's own repeated input) and, unless ``inputs`` is given, the description."""
     current = metrics.attention_to_position(rows, batch.current_position)
     right = metrics.attention_to_position(rows, batch.right_position)
-    return InductionMosaic(settings, batch.describe(), model_description, score_grid(current, settings.confidence, settings.n_resamples, settings.seed),
+    return InductionMosaic(settings, inputs or batch.describe(), model_description,
+                          score_grid(current, settings.confidence, settings.n_resamples, settings.seed),
                           score_grid(right, settings.confidence, settings.n_resamples, settings.seed))
 
 
 def check_fits(loaded, settings: RRTSettings) -> None:
-    """An RRT input longer than the model's context cannot decide a claim on that model: InputTooLong (inconclusive)."""
+    """An RRT input longer than the model's context cannot decide a claim on that model: InputTooLong (inconclusive).
+    A model of another family cannot take token ids at all: a one-line error."""
+    if loaded.family != "chronos-t5":
+        raise HarnessError(f"{loaded.name} is a {loaded.family} model; this measurement feeds Chronos-T5 token ids, so it reads "
+                           "chronos-t5 checkpoints only")
     length = settings.encoder_length
     if length > loaded.context_length + 1:
         raise InputTooLong(f"the RRT input of {length} tokens (sequence_length {settings.sequence_length} x repetitions "
@@ -129,6 +135,8 @@ def measure_rrt(loaded, settings: RRTSettings = RRTSettings(), chunk_size: int |
     (``max_memory``, default half of the memory available) unless ``chunk_size`` is given."""
     from harness.chronos import capture
 
+    if "rrt" in loaded.own_measurements:  # a family with its own repeated input (patch models)
+        return loaded.own_measurements["rrt"](loaded, settings, chunk_size, max_memory)
     check_fits(loaded, settings)
     chunk_size = chunk_size or rrt_chunk_size(loaded, settings, max_memory)
     batch = rrt_batch(
@@ -158,6 +166,8 @@ def measure_rrt_many(loaded, settings_list: list[RRTSettings], max_memory: str |
 
     from harness.chronos import capture
 
+    if "rrt" in loaded.own_measurements:
+        return [measure_rrt(loaded, settings, max_memory=max_memory) for settings in settings_list]
     groups: dict[int, list[int]] = {}
     for index, settings in enumerate(settings_list):
         groups.setdefault(settings.encoder_length, []).append(index)

@@ -69,37 +69,60 @@ def pytest_collectreport(report):
         raise pytest.UsageError(BINDING_ERRORS[0])
 
 
-def _family_of_test(metafunc, is_claim: bool):
-    """The claim's family from its registry entry; for a test without a claim marker, the family whose fixture it asks for."""
+def _families_of_test(metafunc, is_claim: bool):
+    """(families, not applicable) from the claim's registry entry; for a test without a claim marker, the family whose
+    fixture it asks for."""
     if is_claim:
         try:
-            return FAMILIES[claim_of(metafunc.definition).family]
+            claim = claim_of(metafunc.definition)
         except HarnessError as error:
             BINDING_ERRORS.append(f"{metafunc.definition.nodeid}: {error}")
             raise
-    return next((family for family in FAMILIES.values() if family.fixture in metafunc.fixturenames), None)
+        return [FAMILIES[name] for name in claim.families], claim.not_applicable
+    family = next((family for family in FAMILIES.values() if family.fixture in metafunc.fixturenames), None)
+    return ([family] if family else []), {}
+
+
+def _skip(reason: str):
+    return pytest.mark.skip(reason=reason)
 
 
 def pytest_generate_tests(metafunc):
     requested = [name for name in MODEL_FIXTURES if name in metafunc.fixturenames]
     is_claim = metafunc.definition.get_closest_marker("claim") is not None
+    options = metafunc.config.stash[POOL_KEY].options
+    if is_claim and "models" in metafunc.fixturenames:
+        _parametrize_families(metafunc, options)
     if not requested or requested == [GENERIC_FIXTURE] and not is_claim:  # `model` is ours only in claim tests
         return
-    family = _family_of_test(metafunc, is_claim)
-    wrong = [name for name in requested if name not in (GENERIC_FIXTURE, family and family.fixture)]
-    if family is None or wrong or len(requested) > 1:
+    families, not_applicable = _families_of_test(metafunc, is_claim)
+    primary = families[0] if families else None
+    wrong = [name for name in requested if name not in (GENERIC_FIXTURE, primary and primary.fixture)]
+    if primary is None or wrong or len(requested) > 1:
+        names = ", ".join(family.name for family in families) or None
         BINDING_ERRORS.append(f"{metafunc.definition.nodeid} asks for {', '.join(requested)}; a claim of family "
-                              f"{family and family.name} takes one model as `{GENERIC_FIXTURE}` or `{family and family.fixture}`")
+                              f"{names} takes one model as `{GENERIC_FIXTURE}` or `{primary and primary.fixture}`")
         raise HarnessError(BINDING_ERRORS[-1])
-    options = metafunc.config.stash[POOL_KEY].options
-    specs = options.specs_of(family.name)
-    if specs:
-        metafunc.parametrize(requested[0], specs, ids=[spec.replace("/", "_") for spec in specs], indirect=True, scope="session")
-    else:
+    params = [pytest.param(spec, id=spec.replace("/", "_")) for family in families for spec in options.specs_of(family.name)]
+    params += [pytest.param(spec, id=spec.replace("/", "_"), marks=_skip(f"not applicable to {name}: {reason}"))
+               for name, reason in not_applicable.items() for spec in options.specs_of(name)]
+    if not params:
         given = ", ".join(f"{spec} ({options.families[spec]})" for spec in options.specs)
-        reason = f"this claim applies to {family.name} models and none was given (--model: {given}); add a {family.name} --model"
-        metafunc.parametrize(requested[0], [pytest.param(None, marks=pytest.mark.skip(reason=reason))], ids=[f"no-{family.name}-model"],
-                             indirect=True, scope="session")
+        names = " or ".join(family.name for family in families)
+        reason = f"this claim applies to {names} models and none was given (--model: {given}); add a {names} --model"
+        params = [pytest.param(None, marks=_skip(reason), id=f"no-{primary.name}-model")]
+    metafunc.parametrize(requested[0], params, indirect=True, scope="session")
+
+
+def _parametrize_families(metafunc, options) -> None:
+    """A claim that compares models runs once per family of its entry that was given a model (its id the family's name)."""
+    claim = claim_of(metafunc.definition)
+    if len(claim.families) == 1 and not claim.not_applicable:
+        return
+    params = [pytest.param(name, id=name) for name in claim.families if options.specs_of(name)]
+    params += [pytest.param(name, id=name, marks=_skip(f"not applicable to {name}: {reason}"))
+               for name, reason in claim.not_applicable.items() if options.specs_of(name)]
+    metafunc.parametrize("models", params or [pytest.param(claim.family, id=claim.family)], indirect=True)
 
 
 def _one_model(request):
@@ -115,12 +138,12 @@ for _name in MODEL_FIXTURES:  # `model`, and each family's own name for it (`chr
 
 @pytest.fixture
 def models(request) -> list:
-    """Every --model of the claim's family, loaded once per session, smallest first (for claims that compare models)."""
+    """Every --model of one family of the claim, loaded once per session, smallest first (for claims that compare models)."""
     claim = claim_of(request.node)
     if claim is None:
         raise pytest.UsageError(f"{request.node.nodeid} asks for `models`, which only claim tests (marked with a claim) receive")
     try:
-        return request.config.stash[POOL_KEY].family_models(claim.family)
+        return request.config.stash[POOL_KEY].family_models(getattr(request, "param", claim.family))
     except HarnessError as error:
         pytest.fail(str(error), pytrace=False)
 

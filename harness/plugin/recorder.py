@@ -101,11 +101,13 @@ class Recorder:
         params = item.callspec.params if hasattr(item, "callspec") else {}
         spec = next((params[name] for name in self.model_fixtures if name in params), None)
         loaded = self.pool.models
-        models = [loaded[spec]] if spec in loaded else [m for m in loaded.values() if m.family == claim.family] if spec is None else []
+        family = loaded[spec].family if spec in loaded else params.get("models", claim.family)
+        models = [loaded[spec]] if spec in loaded else [m for m in loaded.values() if m.family == family] if spec is None else []
+        across = None if family == claim.family else f"across {family}"  # the primary family's comparison keeps its old key
         record = ClaimRecord(
             claim_id=claim.id,
-            model=loaded[spec].name if spec in loaded else spec,
-            family=claim.family,
+            model=loaded[spec].name if spec in loaded else spec or across,
+            family=family,
             test_id=item.nodeid,
             registry=str(claim.registry),
             position=claim.position,

@@ -47,3 +47,23 @@ def compact_json(value: Any) -> str:
         return [rounded(x) for x in v] if isinstance(v, list) else v
 
     return json.dumps(rounded(value))
+
+
+def head_counts_by_family(report: dict) -> tuple[str | None, list[list]]:
+    """Induction heads and their share per model, grouped by family: from the first claim in registry order whose
+    records carry head counts (``counts`` with ``total_heads``). (claim id or None, rows)."""
+    counted = [r for r in in_registry_order(report["claims"]) if r["model"] and "total_heads" in (r["statistics"].get("counts") or {})]
+    if not counted:
+        return None, []
+    claim_id = counted[0]["claim_id"]
+    rows = []
+    for record in sorted((r for r in counted if r["claim_id"] == claim_id), key=lambda r: (r["family"], report["models"].get(r["model"], {})
+                                                                                              .get("parameters", 0))):
+        counts, measured = record["statistics"]["counts"], record["statistics"].get("measurement") or {}
+        found = counts["current"] + counts["right"]
+        rows.append([record["family"], record["model"], counts["current"], counts["right"], counts["total_heads"],
+                     round(found / counts["total_heads"], 3), format_value(measured.get("chance_level"))])
+    return claim_id, rows
+
+
+HEAD_COUNT_COLUMNS = ["family", "model", "current heads", "right heads", "heads measured", "induction share", "chance level"]

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from harness.report.compare import Comparison, render
-from harness.report.format import compact_json, decisive_text, figure_heading, in_registry_order
+from harness.report.format import HEAD_COUNT_COLUMNS, compact_json, decisive_text, figure_heading, head_counts_by_family, in_registry_order
 from harness.report.matrix import cell_text, matrix
 from harness.report.schema import BF16_SCORE_TOLERANCE
 
@@ -60,6 +60,15 @@ def verdict_matrix(report) -> str:
             for column in columns) + "</tr>"
         for row in rows)
     return f'<table id="matrix">{header}{body}</table>'
+
+
+def head_count_table(report) -> list[str]:
+    claim_id, rows = head_counts_by_family(report)
+    if not rows:
+        return []
+    cells = "".join("<tr>" + "".join(f"<td>{_escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+    return [f"<p>From {_escape(claim_id)} (each head counted by its CI lower bound):</p><table><tr>"
+            + "".join(f"<th>{_escape(c)}</th>" for c in HEAD_COUNT_COLUMNS) + "</tr>" + cells + "</table>"]
 
 
 def model_table(report) -> str:
@@ -194,6 +203,7 @@ def render_html(report) -> str:
     sections = [
         ("Verdicts at a glance", [verdict_matrix(report)]),
         ("Models", [model_table(report)]),
+        ("Induction heads by family", head_count_table(report)),
         ("Claims", claim_sections(records, go, make_subplots)),
     ]
     comparison = report.get("comparison")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.report.format import compact_json, decisive_text, figure_heading, format_value, in_registry_order
+from harness.report.format import (HEAD_COUNT_COLUMNS, compact_json, decisive_text, figure_heading, format_value, head_counts_by_family,
+                                   in_registry_order)
 from harness.report.matrix import cell_text, matrix
 from harness.report.schema import BF16_SCORE_TOLERANCE, Report
 
@@ -88,6 +89,10 @@ def render_markdown(report: Report) -> str:
     rows, columns, cells = matrix(report["claims"])
     lines += ["", "## Verdicts at a glance", ""] + _table(["claim", *columns], [
         [row] + [cell_text(cells[(row, column)]) if (row, column) in cells else "-" for column in columns] for row in rows])
+    claim_id, counts = head_counts_by_family(report)
+    if counts:
+        lines += ["", "## Induction heads by family", "", f"From {claim_id} (each head counted by its CI lower bound):", ""]
+        lines += _table(HEAD_COUNT_COLUMNS, counts)
     lines += ["", "## Verdicts", ""] + _table(["claim", "model", "outcome", "deciding statistic"],
                                               [[r["claim_id"], r["model"] or "-", f"**{r['outcome']}**", decisive_text(r["statistics"])] for r in records])
     for record in records:

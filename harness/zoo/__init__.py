@@ -1,6 +1,7 @@
 """The shipped miniature models, trained here from random init: the Chronos-T5 zoo (Chronos objective on synthetic
-series) and a 2-layer attention-only language model (next-token loss on synthetic token streams). Each family's
-package trains, evaluates and describes its own (harness/chronos/zoo.py, harness/causal_lm/zoo.py)."""
+series), miniature Chronos-Bolt and Chronos-2 models (their own quantile loss on the same series) and a 2-layer
+attention-only language model (next-token loss on synthetic token streams). Each family's package trains, evaluates
+and describes its own (harness/chronos/zoo.py, harness/patch_models/zoo.py, harness/causal_lm/zoo.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ MODELS = {
     "nano": ("chronos-zoo-nano", "chronos-t5"),
     "micro": ("chronos-zoo-micro", "chronos-t5"),
     "milli": ("chronos-zoo-milli", "chronos-t5"),
+    "bolt-nano": ("chronos-bolt-zoo-nano", "chronos-bolt"),
+    "bolt-micro": ("chronos-bolt-zoo-micro", "chronos-bolt"),
+    "chronos2-nano": ("chronos2-zoo-nano", "chronos-2"),
+    "chronos2-micro": ("chronos2-zoo-micro", "chronos-2"),
     "attn-only-2l": ("attn-only-2l", "causal-lm"),
 }
 

@@ -39,8 +39,10 @@ def table(header: list[str], rows: list[list]) -> list[str]:
 def claim_outcomes(report: dict, model_name: str, label: str) -> list[list]:
     """Rows for the claims whose id starts with ``label`` (C or L) measured on this model or across models."""
     rows = []
+    family = report.get("models", {}).get(model_name, {}).get("family")
     for record in in_registry_order(report["claims"]):
-        if record["model"] in (model_name, None) and record["claim_id"].startswith(label):
+        compared = record["model"] in (None, f"across {family}") and record.get("family") == family
+        if (record["model"] == model_name or compared) and record["claim_id"].startswith(label):
             reason = (record["reason"] or "").splitlines()[0][:160] if record["reason"] else ""
             rows.append([record["claim_id"], record["outcome"], decisive_text(record["statistics"]) or reason])
     return rows

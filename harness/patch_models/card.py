@@ -1,0 +1,85 @@
+"""The model card of a Chronos-Bolt or Chronos-2 zoo model: README.md in its directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.chronos.synthetic import MIX
+from harness.patch_models import bolt
+from harness.zoo import card
+from harness.zoo.card import claims_section, table, training_time
+
+
+def _architecture(log: dict) -> str:
+    recipe = log["recipe"]
+    shape = (f"d_model {recipe['d_model']}, d_ff {recipe['d_ff']} (relu), {recipe['heads']} heads of d_kv {recipe['d_kv']}, "
+             f"patches of 16 values, REG token, {len(log['quantiles'])} quantiles ({log['quantiles'][0]}-{log['quantiles'][-1]})")
+    if log["family"] == bolt.NAME:
+        return (f"Chronos-Bolt (`ChronosBoltModelForForecasting`): a T5 encoder over patches with {recipe['layers']} layers and a "
+                f"{recipe['layers']}-layer decoder that runs one step; {shape}")
+    return f"Chronos-2 (`Chronos2Model`): {recipe['layers']} encoder layers, each time self-attention (RoPE) then group self-attention; {shape}"
+
+
+def render_card(name: str, log: dict, evaluation: dict, report: dict | None, report_path: str | None) -> str:
+    recipe, forecast, rrp = log["recipe"], evaluation["forecast"], evaluation["rrp"]
+    stored = recipe["stored_dtype"]
+    storage = [f"Weights are stored in {stored} (trained in float32) to keep the zoo under 40 MB; the evaluation below was made on the "
+               "stored weights.", ""] if stored != "float32" else []
+    lines = [
+        f"# {name}",
+        "",
+        f"A miniature {'Chronos-Bolt' if log['family'] == bolt.NAME else 'Chronos-2'} trained from random init on synthetic series "
+        f"generated in code (`harness zoo train --size {log['size']}`).",
+        "",
+        "## Architecture",
+        "",
+        f"{_architecture(log)}; **{log['parameters']:,} parameters**. Context {log['context_length']} values, prediction "
+        f"{log['prediction_length']}.",
+        "",
+        "## Training",
+        "",
+        *storage,
+        f"The family's own quantile loss (the loss its forward computes from a target). Trainer: {log['trainer']}; lr "
+        f"{recipe['learning_rate']}, weight decay {recipe['weight_decay']}, {recipe['warmup']:.0%} warm-up, gradient clip {recipe['clip']}, "
+        f"batch {recipe['batch_size']}, dropout 0, seed {recipe['seed']}, **{recipe['steps']:,} steps**. Contexts vary in length from "
+        f"{log['min_context']} to {log['context_length']} values.",
+        "",
+        "Data mix (share of each batch): " + ", ".join(f"{family} {share:.0%}" for family, share in MIX.items())
+        + " (the Chronos-T5 zoo's generators; see the README's Model zoo section).",
+        "",
+        training_time(log),
+        "",
+        "## Results",
+        "",
+        f"- final training loss (mean of the last 100 steps): **{log['final_train_loss']}**",
+        f"- held-out loss ({log['held_out']['series']} series from seed {log['held_out']['seed']}, full {log['held_out']['context']}-value "
+        f"context): **{evaluation['held_out_loss']}**",
+        "",
+        f"Held-out forecasts (horizon {log['prediction_length']}), MASE (lower is better) against seasonal naive:",
+        "",
+    ]
+    lines += table(["series", "n", "model MASE", "seasonal-naive MASE", "difference, 95% CI", "share where the model is better"],
+                   [[family, v["series"], v["model_mase"], v["seasonal_naive_mase"], "{:+.3f} .. {:+.3f}".format(*v["difference_ci"]),
+                     f"{v['model_better_share']:.0%}"] for family, v in forecast.items() if family != "procedure"])
+    best = rrp["strongest_head"]
+    lines += ["", forecast["procedure"] + ".", "", "## Induction heads (repeated random patches, sl=10, rf=2)", "",
+              f"{rrp['procedure']}. Batch {rrp['batch_size']}, seed {rrp['seed']}, {rrp['dtype']}; a head counts when {rrp['rule']} "
+              f"({rrp['threshold']}); chance level 1/T = {rrp['chance_level']}.", "",
+              f"- current-patch heads: **{len(rrp['current_heads'])}** {rrp['current_heads']}",
+              f"- right-patch heads: **{len(rrp['right_heads'])}** {rrp['right_heads']}",
+              f"- strongest head: {best['kind']} L{best['layer']}H{best['head']}, mean {best['mean']:.3f} [{best['ci'][0]:.3f}, {best['ci'][1]:.3f}]",
+              ""]
+    for kind in ("current", "right"):
+        grid = rrp["mosaic"][kind]["mean"]
+        lines += [f"{kind}-patch score per layer (rows) and head (columns):", ""]
+        lines += table(["layer"] + [f"h{h}" for h in range(len(grid[0]))], [[layer] + [f"{v:.3f}" for v in row] for layer, row in enumerate(grid)])
+        lines.append("")
+    lines += ["## Claims", ""] + claims_section(report, report_path, f"zoo:{log['size']}", "C")
+    lines += ["", "Training curve:", ""]
+    lines += table(["step", "train loss", "held-out loss"], [[p["step"], p["train_loss"], p["held_out_loss"]] for p in log["curve"]
+                                                             if "held_out_loss" in p])
+    return "\n".join(lines) + "\n"
+
+
+def write_card(model_dir: Path, log: dict, evaluation: dict, report: dict | None, report_path: str | None) -> Path:
+    return card.write_card(model_dir, render_card(Path(model_dir).name, log, evaluation, report, report_path))

@@ -1,0 +1,32 @@
+"""The Family entries of Chronos-Bolt and Chronos-2 for harness.models."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from harness.family import Family
+from harness.patch_models import bolt, chronos2, planted
+from harness.patch_models.induction import measure_rrp
+
+
+def _family(module, reads: str) -> Family:
+    def build_planted(name: str, cache: Path) -> Path:
+        return planted.planted_checkpoint(name, cache)
+
+    return Family(
+        name=module.NAME,
+        fixture=module.NAME.replace("-", "_"),
+        reads=reads,
+        recognises=module.recognises,
+        check_config=module.check_config,
+        load=module.load,
+        planted_layouts=tuple(name for name, layout in planted.LAYOUTS.items() if layout["family"] == module.NAME),
+        build_planted=build_planted,
+        zoo=lambda: importlib.import_module("harness.patch_models.zoo"),
+        measurements={"rrt": measure_rrp},
+    )
+
+
+BOLT = _family(bolt, "a Chronos-Bolt checkpoint (amazon/chronos-bolt-*, config.json architectures ChronosBoltModelForForecasting)")
+CHRONOS2 = _family(chronos2, "a Chronos-2 checkpoint (amazon/chronos-2, config.json architectures Chronos2Model)")

@@ -1,0 +1,215 @@
+"""Chronos-Bolt and Chronos-2: recognised from config.json, loaded offline with eager attention, captured at every
+site, measured on repeated random patches, refused in one line when the checkpoint or the series is wrong; planted
+heads recovered exactly."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+
+from generators.patches.rrp import check_rrp_arguments, rrp_batch
+from generators.patches.strategies import rrp_params
+from harness.chronos.induction import RRTSettings, measure_rrt
+from harness.errors import CaptureError, HarnessError, InputTooLong, ModelLoadError
+from harness.models import load_model, resolve_checkpoint, spec_family
+from harness.patch_models import bolt, chronos2, planted
+
+PLANTED = list(planted.LAYOUTS)
+
+
+def assert_one_line(error, *fragments):
+    message = str(error.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+@pytest.fixture(scope="module")
+def planted_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("planted-patch")
+    return lambda name: planted.planted_checkpoint(name, root)
+
+
+@pytest.fixture(scope="module")
+def loaded(planted_dir):
+    return lambda name: load_model(str(planted_dir(name)), "cpu", "float32")
+
+
+@pytest.fixture
+def copy_of(planted_dir, tmp_path):
+    def copy(name):
+        path = tmp_path / name
+        shutil.copytree(planted_dir(name), path)
+        return path
+
+    return copy
+
+
+@pytest.mark.parametrize("name, family", [("bolt-reference", bolt.NAME), ("chronos2-reference", chronos2.NAME)])
+def test_each_family_is_recognised_from_its_config(planted_dir, name, family):
+    assert spec_family(str(planted_dir(name))) == family
+    config = json.loads((planted_dir(name) / "config.json").read_text())
+    assert "chronos_config" in config and config["model_type"] == "t5"  # what made the harness read Bolt as Chronos-T5
+
+
+@pytest.mark.parametrize("name", ["bolt-reference", "chronos2-reference"])
+@pytest.mark.parametrize("change, fragments", [
+    (lambda c: c.pop("chronos_config"), ("without a chronos_config", "re-save it")),
+    (lambda c: c["chronos_config"].update(tokenizer_class="MeanScaleUniformBins"), ("fields ['tokenizer_class']", "does not define")),
+    (lambda c: c["chronos_config"].pop("input_patch_size"), ("lacks ['input_patch_size']",)),
+    (lambda c: c["chronos_config"].update(input_patch_stride=8), ("input_patch_stride 8 differs", "non-overlapping")),
+    (lambda c: c["chronos_config"].update(context_length=1000), ("context_length 1000 is not a whole number of patches",)),
+])
+def test_a_bad_patch_model_config_is_one_line_and_writes_nothing(copy_of, name, change, fragments):
+    path = copy_of(name)
+    config = json.loads((path / "config.json").read_text())
+    change(config)
+    (path / "config.json").write_text(json.dumps(config))
+    before = sorted(p.name for p in path.iterdir())
+    with pytest.raises(ModelLoadError) as error:
+        resolve_checkpoint(str(path))
+    assert_one_line(error, *fragments)
+    assert sorted(p.name for p in path.iterdir()) == before
+
+
+def test_a_chronos2_checkpoint_without_the_reg_token_is_refused(copy_of):
+    path = copy_of("chronos2-reference")
+    config = json.loads((path / "config.json").read_text())
+    config["chronos_config"]["use_reg_token"] = False
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelLoadError) as error:
+        resolve_checkpoint(str(path))
+    assert_one_line(error, "use_reg_token is false", "requires the REG token")
+
+
+@pytest.mark.parametrize("name, site, module", [("bolt-reference", "cross", bolt), ("bolt-reference", "encoder", bolt),
+                                                 ("chronos2-reference", "time", chronos2), ("chronos2-reference", "group", chronos2)])
+def test_every_site_is_captured_as_probability_rows_and_chunking_changes_nothing(loaded, name, site, module):
+    model = loaded(name).model
+    values = rrp_batch(4, 2, 6, 0, 16).values
+    rows = module.attention(model, site, values)
+    patches = values.shape[1] // 16
+    expected = {"cross": (6, 5, 4, 1, patches + 1), "encoder": (6, 1, 4, patches + 1, patches + 1),
+                "time": (6, 6, 4, patches + 2, patches + 2), "group": (patches + 2, 6, 4, 6, 6)}[site]
+    assert tuple(rows.shape) == expected
+    assert torch.allclose(rows.sum(-1), torch.ones(()), atol=1e-5)
+    if site != "group":
+        assert torch.allclose(module.attention(model, site, values, chunk_size=4), rows, atol=1e-6)
+
+
+def test_group_attention_stays_inside_each_group(loaded):
+    model = loaded("chronos2-reference").model
+    rows = chronos2.attention(model, "group", rrp_batch(4, 2, 4, 0, 16).values, group_ids=np.array([0, 0, 1, 1]))
+    assert float(rows[..., :2, 2:].abs().max()) == 0.0 and float(rows[..., 2:, :2].abs().max()) == 0.0
+
+
+def test_eager_loading_does_not_change_the_forecast(planted_dir):
+    from chronos.chronos_bolt import ChronosBoltModelForForecasting
+
+    path = planted_dir("bolt-reference")
+    eager = load_model(str(path), "cpu", "float32").model
+    sdpa = ChronosBoltModelForForecasting.from_pretrained(path, attn_implementation="sdpa").eval()
+    values = torch.as_tensor(rrp_batch(5, 2, 3, 1, 16).values)
+    with torch.no_grad():
+        assert torch.allclose(eager(values).quantile_preds, sdpa(values).quantile_preds, atol=1e-5)
+
+
+def test_attention_that_comes_back_empty_is_an_error_not_a_measurement(planted_dir):
+    from chronos.chronos_bolt import ChronosBoltModelForForecasting
+
+    sdpa = ChronosBoltModelForForecasting.from_pretrained(planted_dir("bolt-reference"), attn_implementation="sdpa").eval()
+    with pytest.raises(CaptureError) as error:
+        bolt.attention(sdpa, "cross", rrp_batch(4, 2, 2, 0, 16).values)
+    assert_one_line(error, "returned no decoder cross-attention weights", "sdpa", "eager attention")
+
+
+@pytest.mark.parametrize("values, fragments", [
+    (np.zeros((2, 8)), ("8 values is shorter than one patch of 16",)),
+    (np.zeros((2, 40)), ("40 values is not a whole number of patches of 16", "trim the series to 32")),
+    (np.zeros((2, 2048)), ("2048 values is longer than the model's context of 1024",)),
+    (np.zeros((0, 32)), ("at least one series",)),
+])
+def test_a_bad_series_is_one_line(loaded, values, fragments):
+    for name, module, site in (("bolt-reference", bolt, "cross"), ("chronos2-reference", chronos2, "time")):
+        with pytest.raises(HarnessError) as error:
+            module.attention(loaded(name).model, site, values)
+        assert_one_line(error, *fragments)
+
+
+@pytest.mark.parametrize("name", PLANTED)
+def test_the_detector_recovers_exactly_the_planted_heads(loaded, name):
+    model = loaded(name)
+    mosaic = measure_rrt(model, RRTSettings(n_resamples=200))
+    found = mosaic.classify(0.3)
+    truth = {kind: sorted(map(tuple, heads)) for kind, heads in model.planted["kinds"].items()}
+    assert sorted(found["current"]) == truth["current"] and sorted(found["right"]) == truth["right"]
+    assert mosaic.chance == pytest.approx(1 / mosaic.inputs["encoder_length"])
+    assert mosaic.inputs["context_patches"] == 21 and mosaic.measurement()["procedure"].startswith("RRP")
+
+
+def test_an_rrp_input_longer_than_the_context_is_inconclusive_not_an_error(loaded):
+    with pytest.raises(InputTooLong) as error:
+        measure_rrt(loaded("bolt-reference"), RRTSettings(sequence_length=20, repetitions=4))
+    assert_one_line(error, "81 patches", "context of 64 patches", "1024 values")
+
+
+def test_chronos_t5_measurements_refuse_a_patch_model_in_one_line(loaded):
+    from harness.chronos.ablation import measure_prefix
+
+    with pytest.raises(HarnessError) as error:
+        measure_prefix(loaded("bolt-reference"), RRTSettings())
+    assert_one_line(error, "is a chronos-bolt model", "Chronos-T5 token ids")
+
+
+def test_rrp_repeats_patches_of_mean_zero_and_norm_one_that_are_well_separated():
+    batch = rrp_batch(7, 3, 20, 4, 16)
+    patches = batch.values.reshape(20, -1, 16).astype(float)
+    assert patches.shape[1] == 7 * 3 + 1 == batch.context_patches
+    assert np.array_equal(patches[:, :7], patches[:, 7:14]) and np.array_equal(patches[:, 14:21], patches[:, :7])
+    assert np.array_equal(patches[:, 21], patches[:, 0])  # ends on S[0]
+    assert np.allclose(patches.mean(-1), 0, atol=1e-6) and np.allclose(np.linalg.norm(patches, axis=-1), 1, atol=1e-5)
+    similarity = np.einsum("bid,bjd->bij", patches[:, :7], patches[:, :7]) - np.eye(7)
+    assert similarity.max() <= 0.5 + 1e-6
+    assert (batch.current_position, batch.right_position) == (14, 15)
+    assert np.array_equal(rrp_batch(7, 3, 20, 4, 16).values, batch.values)
+    assert not np.array_equal(rrp_batch(7, 3, 20, 5, 16).values, batch.values)
+
+
+@pytest.mark.parametrize("arguments, fragment", [((1, 2, 4, 16), "at least 2 patches"), ((4, 0, 4, 16), "at least once"),
+                                                  ((4, 2, 0, 16), "at least one sequence"), ((4, 2, 4, 2), "patch_size=2")])
+def test_bad_rrp_arguments_name_the_fix(arguments, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        check_rrp_arguments(*arguments)
+    with pytest.raises(ValueError, match="exceeds the model's context of 64"):
+        check_rrp_arguments(10, 2, 4, 16, max_context_values=64)
+
+
+def test_the_rrp_strategy_is_validated_when_built():
+    with pytest.raises(ValueError, match="exceeds max_context_patches=8"):
+        rrp_params((6, 20), (2, 3), max_context_patches=8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(params=rrp_params((2, 20), (1, 4), max_context_patches=32))
+def test_drawn_rrp_inputs_fit_the_context(params):
+    assert params.sequence_length * params.repetitions + 1 <= 32
+
+
+def test_a_claims_run_on_both_families_reports_induction_heads_by_family(tmp_path):
+    from claims_run import run_claims
+
+    result, report = run_claims(tmp_path, "--model", "planted:bolt-reference", "--model", "planted:chronos2-none", "--dtype", "float32",
+                                "-k", "induction_heads_exist and not across or common_tokens")
+    assert report is not None, result.stdout + result.stderr
+    outcomes = {(r["claim_id"], r["model"]): (r["outcome"], r["family"]) for r in report["claims"]}
+    assert outcomes[("C1-induction-heads-exist", "planted:bolt-reference")] == ("passed", bolt.NAME)
+    assert outcomes[("C1-induction-heads-exist", "planted:chronos2-none")] == ("failed", chronos2.NAME)
+    assert outcomes[("C8-common-tokens-find-more-heads", "planted:bolt-reference")][0] == "skipped"
+    markdown = (tmp_path / "reports" / "latest" / "report.md").read_text()
+    assert "## Induction heads by family" in markdown
+    assert "| chronos-2 | planted:chronos2-none | 0 | 0 | 24 | 0.0 |" in markdown
+    assert "| chronos-bolt | planted:bolt-reference | 4 | 5 | 20 | 0.45 |" in markdown
+    assert "Induction heads by family" in (tmp_path / "reports" / "latest" / "report.html").read_text()
