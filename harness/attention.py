@@ -15,6 +15,11 @@ def to_device(model, array) -> torch.Tensor:
     return torch.as_tensor(array, dtype=torch.long, device=model.device)
 
 
+def tolerance_for(model) -> float:
+    """How far rows may stray from summing to 1: softmax weights kept in a low-precision dtype are rounded."""
+    return ROW_SUM_TOLERANCE if model.dtype == torch.float32 else LOW_PRECISION_ROW_SUM_TOLERANCE
+
+
 def check_probabilities(rows: torch.Tensor, tolerance: float = ROW_SUM_TOLERANCE, what: str = "cross-attention") -> None:
     """Attention rows must be probability distributions; anything else means the capture is wrong."""
     if rows.numel() == 0:

@@ -16,6 +16,7 @@ from harness.chronos.induction import RRTSettings, measure_rrt
 from harness.errors import CaptureError, HarnessError, InputTooLong, ModelLoadError
 from harness.models import load_model, resolve_checkpoint, spec_family
 from harness.patch_models import bolt, chronos2, planted
+from harness.zoo import model_dir, shipped
 
 PLANTED = list(planted.LAYOUTS)
 
@@ -213,3 +214,47 @@ def test_a_claims_run_on_both_families_reports_induction_heads_by_family(tmp_pat
     assert "| chronos-2 | planted:chronos2-none | 0 | 0 | 24 | 0.0 |" in markdown
     assert "| chronos-bolt | planted:bolt-reference | 4 | 5 | 20 | 0.45 |" in markdown
     assert "Induction heads by family" in (tmp_path / "reports" / "latest" / "report.html").read_text()
+
+
+@pytest.mark.parametrize("size", ["bolt-nano", "chronos2-nano"])
+def test_a_few_training_steps_lower_the_loss_and_write_a_checkpoint_of_the_family(tmp_path, size):
+    from harness.patch_models import training
+
+    log = training.train(size, tmp_path / size, steps=200)
+    losses = [point["train_loss"] for point in log["curve"]]
+    assert losses[-1] < losses[0], losses
+    loaded = load_model(str(tmp_path / size), "cpu", "float32")
+    assert loaded.family == training.SIZES[size].family and loaded.facts["context_values"] == training.CONTEXT_LENGTH
+    assert np.isfinite(log["held_out_loss"]) and log["trainer"].startswith("chronos.chronos2" if "chronos2" in size else "harness.zoo.fit")
+
+
+def test_zoo_training_refuses_resume_and_gpu_in_one_line(tmp_path):
+    from harness.patch_models import zoo
+
+    with pytest.raises(HarnessError, match="nothing to resume; drop --resume"):
+        zoo.train("bolt-nano", tmp_path / "x", steps=1, device="cpu", resume=str(tmp_path))
+    with pytest.raises(HarnessError, match="CPU only"):
+        zoo.train("bolt-nano", tmp_path / "x", steps=1, device="cuda", resume=None)
+    assert not (tmp_path / "x").exists()
+
+
+PATCH_SHIPPED = [spec.removeprefix("zoo:") for spec in shipped() if spec.removeprefix("zoo:").startswith(("bolt-", "chronos2-"))]
+
+
+@pytest.mark.skipif(not PATCH_SHIPPED, reason="no patch model is shipped")
+@pytest.mark.parametrize("size", PATCH_SHIPPED)
+def test_shipped_patch_models_carry_their_recipe_card_and_measurements(size):
+    from harness.patch_models import training
+
+    directory = model_dir(size)
+    log = json.loads((directory / "training_log.json").read_text())
+    evaluation = json.loads((directory / "evaluation.json").read_text())
+    card = (directory / "README.md").read_text()
+    recipe = training.SIZES[size]
+    assert log["recipe"]["steps"] == recipe.steps and log["recipe"]["learning_rate"] == recipe.learning_rate, \
+        "the shipped weights come from the recipe in harness/patch_models/training.py"
+    assert json.loads((directory / "config.json").read_text()).get("dtype", "float32") == recipe.stored_dtype
+    for number in (f"{log['parameters']:,}", str(log["final_train_loss"]), str(evaluation["held_out_loss"]),
+                   str(evaluation["forecast"]["all"]["model_mase"]), str(evaluation["forecast"]["all"]["seasonal_naive_mase"])):
+        assert number in card
+    assert "## Claims" in card and f"current-patch heads: **{len(evaluation['rrp']['current_heads'])}**" in card

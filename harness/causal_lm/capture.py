@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from harness.attention import LOW_PRECISION_ROW_SUM_TOLERANCE, ROW_SUM_TOLERANCE, check_probabilities, to_device
+from harness.attention import check_probabilities, to_device, tolerance_for
 from harness.errors import CaptureError
 
 
@@ -60,7 +60,7 @@ def self_attention(model, input_ids, chunk_size: int | None = None) -> torch.Ten
         chunks.append(torch.stack(output.attentions, dim=1).float().cpu())
     rows = torch.cat(chunks)
     # eager attention returns probabilities in the model's dtype: bf16 rounds each to 8 bits, so rows sum to 1 less exactly
-    check_probabilities(rows, ROW_SUM_TOLERANCE if model.dtype == torch.float32 else LOW_PRECISION_ROW_SUM_TOLERANCE, "self-attention")
+    check_probabilities(rows, tolerance_for(model), "self-attention")
     return rows
 
 

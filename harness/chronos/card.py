@@ -6,7 +6,7 @@ from pathlib import Path
 
 from harness.chronos.synthetic import MIX
 from harness.zoo import card
-from harness.zoo.card import claims_section, schedule, table, training_time
+from harness.zoo.card import claims_section, forecast_table, head_lines, results, schedule, table, training_time
 
 # Recipes tried before the shipped ones, with what RRT (sl=10, rf=2) found; failures included.
 EARLIER_RECIPES = [
@@ -85,35 +85,18 @@ def render_card(name: str, log: dict, evaluation: dict, report: dict | None, rep
         "",
         training_time(log),
         "",
-        "## Results",
-        "",
-        f"- final training loss (mean of the last 100 steps): **{log['final_train_loss']}**",
-        f"- held-out loss ({log['held_out']['series']} series from seed {log['held_out']['seed']}, full {log['held_out']['context']}-value "
-        f"context): **{evaluation['held_out_loss']}**",
-        "",
+        *results(log, evaluation["held_out_loss"]),
         "Held-out forecasts, MASE (lower is better) against seasonal naive:",
         "",
-    ]
-    lines += table(["series", "n", "model MASE", "seasonal-naive MASE", "difference, 95% CI", "share where the model is better"],
-                    [[family, v["series"], v["model_mase"], v["seasonal_naive_mase"],
-                      "{:+.3f} .. {:+.3f}".format(*v["difference_ci"]), f"{v['model_better_share']:.0%}"]
-                     for family, v in forecast.items() if family != "procedure"])
-    lines += ["", forecast["procedure"] + ".", "", "## Induction heads (RRT, sl=10, rf=2)", ""]
-    best = rrt["strongest_head"]
-    lines += [
+        *forecast_table(forecast),
+        "",
+        "## Induction heads (RRT, sl=10, rf=2)",
+        "",
         f"Batch {rrt['batch_size']}, seed {rrt['seed']}, tokens {rrt['token_range'][0]}-{rrt['token_range'][1]}, {rrt['dtype']}; a head counts "
         f"when {rrt['rule']} ({rrt['threshold']}); chance level 1/T = {rrt['chance_level']}.",
         "",
-        f"- current-token heads: **{len(rrt['current_heads'])}** {rrt['current_heads']}",
-        f"- right-token heads: **{len(rrt['right_heads'])}** {rrt['right_heads']}",
-        f"- strongest head: {best['kind']} L{best['layer']}H{best['head']}, mean {best['mean']:.3f} [{best['ci'][0]:.3f}, {best['ci'][1]:.3f}]",
-        "",
+        *head_lines(rrt, "token"),
     ]
-    for kind in ("current", "right"):
-        grid = rrt["mosaic"][kind]["mean"]
-        lines += [f"{kind}-token score per decoder layer (rows) and head (columns):", ""]
-        lines += table(["layer"] + [f"h{h}" for h in range(len(grid[0]))], [[layer] + [f"{v:.3f}" for v in row] for layer, row in enumerate(grid)])
-        lines.append("")
     lines += ["## Claims", ""] + claims_section(report, report_path, f"zoo:{log['size']}", "C")
     lines += ["", "## Recipes tried before", ""]
     lines += table(["recipe", "steps", "what RRT found"], [list(r) for r in EARLIER_RECIPES])

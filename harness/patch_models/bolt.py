@@ -112,7 +112,7 @@ def attention(model, site: str, values, chunk_size: int | None = None):
     context values), a whole number of patches; the model's own instance normalisation and patching apply."""
     import torch
 
-    from harness.attention import check_probabilities
+    from harness.attention import check_probabilities, tolerance_for
 
     stack = _stack_of(model, site)
     values = check_series(model, values)
@@ -140,5 +140,5 @@ def attention(model, site: str, values, chunk_size: int | None = None):
         for handle in handles:
             handle.remove()
     rows = torch.cat(chunks)
-    check_probabilities(rows, what=f"Chronos-Bolt {SITE_NAMES[site]}")
+    check_probabilities(rows, tolerance_for(model), f"Chronos-Bolt {SITE_NAMES[site]}")
     return rows

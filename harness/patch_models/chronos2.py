@@ -56,7 +56,7 @@ def attention(model, site: str, values, chunk_size: int | None = None, group_ids
     values), a whole number of patches; one future patch is appended, as for a one-patch forecast."""
     import torch
 
-    from harness.attention import check_probabilities
+    from harness.attention import check_probabilities, tolerance_for
 
     if site not in SITES:
         raise CaptureError(f"unknown Chronos-2 attention site '{site}'; use one of {', '.join(SITES)}")
@@ -73,5 +73,5 @@ def attention(model, site: str, values, chunk_size: int | None = None, group_ids
                                    "its outputs (the harness reads enc_time_self_attn_weights and enc_group_self_attn_weights)")
             chunks.append(torch.stack(maps, dim=1).float().cpu())
     rows = torch.cat(chunks)
-    check_probabilities(rows, what=f"Chronos-2 {SITE_NAMES[site]}")
+    check_probabilities(rows, tolerance_for(model), f"Chronos-2 {SITE_NAMES[site]}")
     return rows

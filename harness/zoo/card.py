@@ -36,6 +36,36 @@ def table(header: list[str], rows: list[list]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
 
 
+def results(log: dict, held_out_loss: float) -> list[str]:
+    """The Results heading with the final training loss and the held-out loss of a Chronos zoo model."""
+    held_out = log["held_out"]
+    return ["## Results", "", f"- final training loss (mean of the last 100 steps): **{log['final_train_loss']}**",
+            f"- held-out loss ({held_out['series']} series from seed {held_out['seed']}, full {held_out['context']}-value context): "
+            f"**{held_out_loss}**", ""]
+
+
+def forecast_table(forecast: dict) -> list[str]:
+    """harness.zoo.forecasts.mase_table as a table, then how it was measured."""
+    return table(["series", "n", "model MASE", "seasonal-naive MASE", "difference, 95% CI", "share where the model is better"],
+                 [[family, v["series"], v["model_mase"], v["seasonal_naive_mase"], "{:+.3f} .. {:+.3f}".format(*v["difference_ci"]),
+                   f"{v['model_better_share']:.0%}"] for family, v in forecast.items() if family != "procedure"]) + ["", forecast["procedure"] + "."]
+
+
+def head_lines(counts: dict, unit: str) -> list[str]:
+    """Current and right heads, the strongest head, and each kind's score grid (layers x heads) of a mosaic summary."""
+    best = counts["strongest_head"]
+    lines = [f"- current-{unit} heads: **{len(counts['current_heads'])}** {counts['current_heads']}",
+             f"- right-{unit} heads: **{len(counts['right_heads'])}** {counts['right_heads']}",
+             f"- strongest head: {best['kind']} L{best['layer']}H{best['head']}, mean {best['mean']:.3f} [{best['ci'][0]:.3f}, {best['ci'][1]:.3f}]",
+             ""]
+    for kind in ("current", "right"):
+        grid = counts["mosaic"][kind]["mean"]
+        lines += [f"{kind}-{unit} score per {'decoder ' if unit == 'token' else ''}layer (rows) and head (columns):", ""]
+        lines += table(["layer"] + [f"h{h}" for h in range(len(grid[0]))], [[layer] + [f"{v:.3f}" for v in row] for layer, row in enumerate(grid)])
+        lines.append("")
+    return lines
+
+
 def claim_outcomes(report: dict, model_name: str, label: str) -> list[list]:
     """Rows for the claims whose id starts with ``label`` (C or L) measured on this model or across models."""
     rows = []
