@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.errors import HarnessError
-from harness.zoo import read_json
+from harness.zoo import evaluation_line, log_and_evaluation
 
 HAS_EVALUATION = True  # `harness zoo evaluate` without --size evaluates it
 
@@ -21,16 +20,10 @@ def train(name: str, out: Path, *, steps: int | None, device: str, resume: str |
 def evaluate(name: str, out: Path) -> str:
     from harness.chronos import evaluate as evaluating
 
-    result = evaluating.evaluate(out)
-    forecast = result["forecast"]["all"]
-    return (f"{out.name}: held-out loss {result['held_out_loss']}; MASE {forecast['model_mase']} vs seasonal naive "
-            f"{forecast['seasonal_naive_mase']}; RRT heads: {len(result['rrt']['current_heads'])} current, {len(result['rrt']['right_heads'])} right")
+    return evaluation_line(out, evaluating.evaluate(out), "rrt")
 
 
 def card(name: str, out: Path, report: dict | None, report_path: str | None) -> Path:
     from harness.chronos.card import write_card
 
-    log, evaluation = read_json(out, "training_log.json"), read_json(out, "evaluation.json")
-    if log is None or evaluation is None:
-        raise HarnessError(f"{out} lacks training_log.json or evaluation.json; run `harness zoo train` and `harness zoo evaluate` first")
-    return write_card(out, log, evaluation, report, report_path)
+    return write_card(out, *log_and_evaluation(out), report, report_path)

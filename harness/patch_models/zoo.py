@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.errors import HarnessError
-from harness.zoo import read_json
+from harness.zoo import evaluation_line, log_and_evaluation
 
 HAS_EVALUATION = True
 
@@ -76,16 +76,10 @@ def evaluation(out: Path) -> dict:
 
 
 def evaluate(name: str, out: Path) -> str:
-    result = evaluation(out)
-    forecast = result["forecast"]["all"]
-    return (f"{Path(out).name}: held-out loss {result['held_out_loss']}; MASE {forecast['model_mase']} vs seasonal naive "
-            f"{forecast['seasonal_naive_mase']}; RRP heads: {len(result['rrp']['current_heads'])} current, {len(result['rrp']['right_heads'])} right")
+    return evaluation_line(out, evaluation(out), "rrp")
 
 
 def card(name: str, out: Path, report: dict | None, report_path: str | None) -> Path:
     from harness.patch_models.card import write_card
 
-    log, result = read_json(out, "training_log.json"), read_json(out, "evaluation.json")
-    if log is None or result is None:
-        raise HarnessError(f"{out} lacks training_log.json or evaluation.json; run `harness zoo train` and `harness zoo evaluate` first")
-    return write_card(out, log, result, report, report_path)
+    return write_card(out, *log_and_evaluation(out), report, report_path)
