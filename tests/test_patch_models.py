@@ -258,3 +258,12 @@ def test_shipped_patch_models_carry_their_recipe_card_and_measurements(size):
                    str(evaluation["forecast"]["all"]["model_mase"]), str(evaluation["forecast"]["all"]["seasonal_naive_mase"])):
         assert number in card
     assert "## Claims" in card and f"current-patch heads: **{len(evaluation['rrp']['current_heads'])}**" in card
+
+
+def test_a_card_without_its_logs_names_the_commands_to_run(tmp_path, capsys):
+    from harness.cli import main
+
+    assert main(["zoo", "card", "--size", "bolt-nano", "--out", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "lacks training_log.json or evaluation.json; run `harness zoo train` and `harness zoo evaluate` first" in error
+    assert error.count("\n") == 1 and not list(tmp_path.iterdir())
