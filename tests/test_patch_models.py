@@ -217,9 +217,16 @@ def test_a_claims_run_on_both_families_reports_induction_heads_by_family(tmp_pat
 
 
 @pytest.mark.parametrize("size", ["bolt-nano", "chronos2-nano"])
-def test_a_few_training_steps_lower_the_loss_and_write_a_checkpoint_of_the_family(tmp_path, size):
+def test_a_few_training_steps_lower_the_loss_and_write_a_checkpoint_of_the_family(tmp_path, monkeypatch, size):
+    import functools
+
+    from harness.chronos.synthetic import SeriesSource
     from harness.patch_models import training
 
+    # a small kernel pool and few series: the test checks the loop, not the data
+    monkeypatch.setattr(training, "SeriesSource", functools.partial(SeriesSource, kernel_pool_size=8))
+    monkeypatch.setattr(training, "HELD_OUT_SERIES", 32)
+    monkeypatch.setattr(training, "CHRONOS2_POOL", 256)
     log = training.train(size, tmp_path / size, steps=200)
     losses = [point["train_loss"] for point in log["curve"]]
     assert losses[-1] < losses[0], losses

@@ -101,19 +101,13 @@ def quantile_loss(model, values: np.ndarray) -> float:
         for start in range(0, len(values), 64):
             chunk = torch.as_tensor(values[start:start + 64], dtype=torch.float32)
             context, target = chunk[:, :CONTEXT_LENGTH], chunk[:, CONTEXT_LENGTH:]
-            if isinstance(model, _chronos2_class()):
+            if type(model).__name__ == chronos2.ARCHITECTURE:
                 output = model(context=context, future_target=target, num_output_patches=PREDICTION_LENGTH // PATCH)
             else:
                 output = model(context=context, target=target)
             losses.append(float(output.loss) * len(chunk))
     model.train(was_training)
     return sum(losses) / len(values)
-
-
-def _chronos2_class():
-    from chronos.chronos2 import Chronos2Model
-
-    return Chronos2Model
 
 
 def _train_bolt(model, recipe: Recipe, held_out: np.ndarray, progress) -> tuple[list[dict], float]:
