@@ -90,6 +90,13 @@ def held_out_set():
     return SeriesSource(CONTEXT_LENGTH + PREDICTION_LENGTH, HELD_OUT_SEED).batch(HELD_OUT_SERIES)
 
 
+def forward(model, context, target=None):
+    """The family's own forward pass over PREDICTION_LENGTH values: quantile forecasts, and the loss when ``target`` is given."""
+    if type(model).__name__ == chronos2.ARCHITECTURE:
+        return model(context=context, future_target=target, num_output_patches=PREDICTION_LENGTH // PATCH)
+    return model(context=context, target=target)
+
+
 def quantile_loss(model, values: np.ndarray) -> float:
     """The family's own loss (mean weighted quantile loss on the instance-normalised target) at full context."""
     import torch
@@ -101,11 +108,7 @@ def quantile_loss(model, values: np.ndarray) -> float:
         for start in range(0, len(values), 64):
             chunk = torch.as_tensor(values[start:start + 64], dtype=torch.float32)
             context, target = chunk[:, :CONTEXT_LENGTH], chunk[:, CONTEXT_LENGTH:]
-            if type(model).__name__ == chronos2.ARCHITECTURE:
-                output = model(context=context, future_target=target, num_output_patches=PREDICTION_LENGTH // PATCH)
-            else:
-                output = model(context=context, target=target)
-            losses.append(float(output.loss) * len(chunk))
+            losses.append(float(forward(model, context, target).loss) * len(chunk))
     model.train(was_training)
     return sum(losses) / len(values)
 

@@ -29,17 +29,13 @@ def median_forecasts(model, context: np.ndarray) -> np.ndarray:
     """The 0.5 quantile over the model's prediction length, from the model's own forward (its own normalisation)."""
     import torch
 
-    from harness.patch_models import chronos2, training
+    from harness.patch_models import training
 
     quantiles = list(model.chronos_config.quantiles)
     medians = []
     with torch.no_grad():
         for start in range(0, len(context), 64):
-            chunk = torch.as_tensor(context[start:start + 64], dtype=torch.float32)
-            if type(model).__name__ == chronos2.ARCHITECTURE:
-                output = model(context=chunk, num_output_patches=training.PREDICTION_LENGTH // training.PATCH)
-            else:
-                output = model(context=chunk)
+            output = training.forward(model, torch.as_tensor(context[start:start + 64], dtype=torch.float32))
             medians.append(output.quantile_preds[:, quantiles.index(0.5), :training.PREDICTION_LENGTH].float().numpy())
     return np.concatenate(medians)
 
