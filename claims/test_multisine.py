@@ -8,6 +8,8 @@ from hypothesis import example, given, note
 
 from generators.chronos.multisine import REFERENCE_EXAMPLE
 from generators.chronos.strategies import multisines
+from generators.patches.multisine import PATCH_EXAMPLE
+from generators.patches.strategies import patch_multisines
 from harness.chronos import figures
 from harness.chronos.induction import RRTSettings, measure_rrt
 from harness.chronos.multisine import measure_multisine
@@ -25,6 +27,8 @@ class Spectra:
     n_resamples: int = n_resamples()
     frequency_count: tuple[int, int] = parameter((2, 5), interval(1), "how many frequencies a drawn multisine has")
     steps_range: tuple[int, int] = parameter((201, 512), interval(16), "how many samples a drawn multisine has (t1 = 3 s)")
+    patch_steps_range: tuple[int, int] = parameter((256, 512), interval(16), "how many samples a drawn multisine has on a patch model "
+                                                   "(whole patches, t1 = 2 s)")
     min_examples: int = parameter(3, integer(1), "inputs the claim must evaluate before it can pass")
 
 
@@ -46,30 +50,42 @@ C10 = claim("C10-attention-spectra-peak-at-signal-frequencies", Spectra)
 C11 = claim("C11-induction-heads-carry-largest-spectral-amplitude", AmplitudeTrend)
 
 
+TOKEN_MODELS, PATCH_MODELS = ("chronos-t5",), ("chronos-bolt", "chronos-2")
+EXAMPLES = (REFERENCE_EXAMPLE, PATCH_EXAMPLE)  # the study's example, and its shape on the patch grid
+
+
 def drawn(s: Spectra):
     return multisines(s.frequency_count, s.steps_range)
 
 
+def drawn_on_patches(s: Spectra):
+    return patch_multisines(s.frequency_count, s.patch_steps_range)
+
+
+def context_values(chronos) -> int:
+    return chronos.facts.get("context_values", chronos.context_length)  # a patch model's context_length counts patches
+
+
 def skip_short_context(chronos, shortest: int):
-    if chronos.context_length < shortest:
-        pytest.skip(f"{chronos.name} reads at most {chronos.context_length} values; the multisine inputs have {shortest} or more")
+    if context_values(chronos) < shortest:
+        pytest.skip(f"{chronos.name} reads at most {context_values(chronos)} values; the multisine inputs have {shortest} or more")
 
 
 def measure_signal(chronos, measure, evidence, s: Spectra, signal):
     """The spectra of one input, or the input counted as not evaluated (longer than the model's context)."""
-    skip_short_context(chronos, s.steps_range[0])
+    skip_short_context(chronos, (s.patch_steps_range if chronos.family in PATCH_MODELS else s.steps_range)[0])
     evidence.require_examples(s.min_examples)
-    if signal.steps > chronos.context_length:
-        evidence.not_evaluated(f"longer than the model's context of {chronos.context_length} values")
+    if signal.steps > context_values(chronos):
+        evidence.not_evaluated(f"longer than the model's context of {context_values(chronos)} values")
     measurement = measure(measure_multisine, chronos, signal)
-    evidence.measured(measurement, **({} if signal == REFERENCE_EXAMPLE else
+    evidence.measured(measurement, **({} if signal in EXAMPLES else
                                       {"inputs": "the study's example and Hypothesis-drawn sets (examples)"}))
     return measurement
 
 
 def too_few_energetic(evidence, signal, energetic: int, s: Spectra, **statistics):
     """Inconclusive on the study's example; any other input is not evaluated."""
-    if signal == REFERENCE_EXAMPLE:
+    if signal in EXAMPLES:
         evidence.decisive("heads with spectral energy", energetic)
         evidence.record(**statistics)
         evidence.inconclusive(f"{energetic} heads have std/mean >= {s.min_variation}; need {s.min_heads}")
@@ -93,7 +109,7 @@ def period_claim(chronos, measure, evidence, bound, signal, prediction: str):
     evidence.decisive(f"share of energetic heads with period = {prediction}", agreement["share"], ci=agreement["share_ci"])
     supported = prediction if agreement["share"] > alternative["share"] else other if alternative["share"] > agreement["share"] else "both equally"
     evidence.record(**{"period_agreement_" + prediction: agreement, "period_agreement_" + other: alternative, "supported_by_data": supported})
-    if signal == REFERENCE_EXAMPLE:
+    if signal in EXAMPLES:
         evidence.figure(figures.spectra(chronos.name, measurement.figure_data()))
     assert holds, (
         f"{chronos.name}: frequencies {list(signal.frequencies)} Hz: {agreement['matching_heads']}/{agreement['energetic_heads']} heads "
@@ -102,24 +118,49 @@ def period_claim(chronos, measure, evidence, bound, signal, prediction: str):
         f"most common measured period {agreement['most_common_period_hz']} Hz")
 
 
-@C9.mark
+@C9.mark_for(*TOKEN_MODELS)
 @given(signal=drawn(C9.settings))
 @example(signal=REFERENCE_EXAMPLE)
 def test_multisine_spectral_period_is_smallest_gap(chronos, measure, evidence, signal):
     period_claim(chronos, measure, evidence, C9, signal, "smallest_gap")
 
 
-@C9_ALT.mark
+@C9.mark_for(*PATCH_MODELS)
+@given(signal=drawn_on_patches(C9.settings))
+@example(signal=PATCH_EXAMPLE)
+def test_multisine_spectral_period_is_smallest_gap_on_patches(model, measure, evidence, signal):
+    period_claim(model, measure, evidence, C9, signal, "smallest_gap")
+
+
+@C9_ALT.mark_for(*TOKEN_MODELS)
 @given(signal=drawn(C9_ALT.settings))
 @example(signal=REFERENCE_EXAMPLE)
 def test_multisine_spectral_period_is_fundamental(chronos, measure, evidence, signal):
     period_claim(chronos, measure, evidence, C9_ALT, signal, "fundamental")
 
 
-@C10.mark
+@C9_ALT.mark_for(*PATCH_MODELS)
+@given(signal=drawn_on_patches(C9_ALT.settings))
+@example(signal=PATCH_EXAMPLE)
+def test_multisine_spectral_period_is_fundamental_on_patches(model, measure, evidence, signal):
+    period_claim(model, measure, evidence, C9_ALT, signal, "fundamental")
+
+
+@C10.mark_for(*TOKEN_MODELS)
 @given(signal=drawn(C10.settings))
 @example(signal=REFERENCE_EXAMPLE)
 def test_multisine_spectra_peak_at_signal_frequencies(chronos, measure, evidence, signal):
+    peak_claim(chronos, measure, evidence, signal)
+
+
+@C10.mark_for(*PATCH_MODELS)
+@given(signal=drawn_on_patches(C10.settings))
+@example(signal=PATCH_EXAMPLE)
+def test_multisine_spectra_peak_at_signal_frequencies_on_patches(model, measure, evidence, signal):
+    peak_claim(model, measure, evidence, signal)
+
+
+def peak_claim(chronos, measure, evidence, signal):
     s = C10.settings
     measurement = measure_signal(chronos, measure, evidence, s, signal)
     ratios = measurement.signal_energy_log_ratios(s.min_variation)
@@ -135,12 +176,13 @@ def test_multisine_spectra_peak_at_signal_frequencies(chronos, measure, evidence
 
 
 @C11.mark
-def test_multisine_amplitude_follows_induction_score(chronos, measure, evidence):
-    s = C11.settings
-    skip_short_context(chronos, REFERENCE_EXAMPLE.steps)
+def test_multisine_amplitude_follows_induction_score(model, measure, evidence):
+    s, chronos = C11.settings, model
+    signal = PATCH_EXAMPLE if chronos.family in PATCH_MODELS else REFERENCE_EXAMPLE
+    skip_short_context(chronos, signal.steps)
     mosaic = measure(measure_rrt, chronos, s)
     rrt_score = np.maximum(mosaic.current.mean, mosaic.right.mean).ravel()
-    measurement = measure(measure_multisine, chronos, REFERENCE_EXAMPLE)
+    measurement = measure(measure_multisine, chronos, signal)
     amplitude = measurement.non_dc_amplitude().ravel()
     trend = rank_trend(rrt_score, amplitude, alternative="greater")
     top_rrt, top_amplitude = (set(np.argsort(-values)[:s.top_k]) for values in (rrt_score, amplitude))

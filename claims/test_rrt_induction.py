@@ -77,7 +77,8 @@ def test_induction_heads_exist_across_inputs(chronos, measure, evidence, params)
     s = C1_ACROSS.settings
     evidence.require_examples(s.min_examples)
     if params.encoder_length > chronos.context_length + 1:
-        evidence.not_evaluated(f"longer than the model's context of {chronos.context_length} tokens")
+        unit = "patches" if "patch_size" in chronos.facts else "tokens"  # a patch model reads RRP: the same count, in patches
+        evidence.not_evaluated(f"longer than the model's context of {chronos.context_length} {unit}")
     rrt = RRTSettings(params.sequence_length, params.repetitions, s.batch_size, params.seed % 2**31, params.token_range, s.confidence, s.n_resamples)
     mosaic = measure(measure_rrt, chronos, rrt)
     heads, best = induction_heads(mosaic, s.threshold), mosaic.strongest_head()

@@ -50,8 +50,13 @@ class BoundClaim:
 
     @property
     def mark(self) -> pytest.MarkDecorator:
-        """The decorator that makes a test decide this claim on each model of its family."""
+        """The decorator that makes a test decide this claim on each model of its families."""
         return pytest.mark.claim(self.id)
+
+    def mark_for(self, *families: str) -> pytest.MarkDecorator:
+        """As ``mark``, on the models of ``families`` only: for a claim whose families need inputs of their own (a
+        Hypothesis strategy per family), one test per group of families."""
+        return pytest.mark.claim(self.id, families=families)
 
 
 def claim(claim_id: str, settings: type | None = None, *, registry: str | Path | None = None) -> BoundClaim:

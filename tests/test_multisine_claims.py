@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from claims_run import outcomes, run_claims
 from generators.chronos.multisine import REFERENCE_EXAMPLE
 from generators.chronos.strategies import multisines
+from generators.patches.strategies import patch_multisines
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +61,18 @@ def test_drawn_multisines_respect_their_bounds(signal):
     assert 2 <= len(signal.frequencies) <= 5 and 201 <= signal.steps <= 512
     assert max(signal.frequencies) < sampling_rate / 4 and len(set(signal.frequencies)) == len(signal.frequencies)
     assert all(0.25 <= a <= 1.0 for a in signal.amplitudes)
+
+
+@given(patch_multisines((2, 5), (256, 512)))
+@settings(max_examples=50)
+def test_drawn_patch_multisines_are_whole_patches_below_a_quarter_of_the_patch_rate(signal):
+    patches = signal.steps // 16
+    assert signal.steps % 16 == 0 and 16 <= patches <= 32 and signal.t1 == 2.0
+    assert max(signal.frequencies) <= patches / signal.t1 / 4 and len(set(signal.frequencies)) == len(signal.frequencies) >= 2
+
+
+@pytest.mark.parametrize("arguments, fragment", [(((2, 5), (100, 110), 3.0), "no whole number of patches of 16"),
+                                                  (((3, 5), (64, 128), 3.0), "4 attention positions")])
+def test_a_patch_multisine_strategy_that_cannot_draw_is_refused_when_built(arguments, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        multisines(*arguments, patch_size=16)

@@ -274,3 +274,31 @@ def test_a_card_without_its_logs_names_the_commands_to_run(tmp_path, capsys):
     error = capsys.readouterr().err
     assert "lacks training_log.json or evaluation.json; run `harness zoo train` and `harness zoo evaluate` first" in error
     assert error.count("\n") == 1 and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("name", ["bolt-multisine", "chronos2-multisine"])
+def test_a_planted_value_head_attends_by_the_patch_mean_one_position_per_patch(loaded, name):
+    from generators.patches.multisine import PATCH_EXAMPLE
+    from harness.chronos.multisine import measure_multisine
+
+    model = loaded(name)
+    measurement = measure_multisine(model, PATCH_EXAMPLE)
+    values = PATCH_EXAMPLE.values()
+    normalised = (values - values.mean()) / values.std()
+    patch_means = normalised.reshape(32, 16).mean(-1)
+    for layer, head in model.planted["kinds"]["value"]:
+        row = measurement.rows[layer, head]
+        assert np.allclose(np.log(row) - np.log(row[0]), planted.VALUE_SHARPNESS * (patch_means - patch_means[0]), atol=0.01)
+    description = measurement.measurement()
+    assert (description["positions"], description["values_per_position"], description["chance_level"]) == (32, 16, 1 / 32)
+    assert measurement.bin_width == 0.5 and measurement.frequencies_axis[-1] == 8.0  # 32 patches over 2 s: up to 8 Hz
+    assert "instance normalisation and patching" in description["procedure"]
+
+
+def test_a_claim_split_by_family_reports_once_per_model_and_not_for_absent_families(tmp_path):
+    from claims_run import run_claims
+
+    result, report = run_claims(tmp_path, "--model", "planted:bolt-none", "--dtype", "float32", "-k", "period_is_smallest_gap")
+    assert report is not None, result.stdout + result.stderr
+    records = [(r["claim_id"], r["model"], r["outcome"]) for r in report["claims"]]
+    assert records == [("C9-spectral-period-is-smallest-gap", "planted:bolt-none", "inconclusive")]

@@ -65,3 +65,8 @@ def test_energy_concentrates_at_the_signal_frequencies():
     freqs, magnitude = spectrum_of(signal.values(), signal)
     near, off = energy_near(magnitude, freqs, signal.frequencies, 1 / 3)
     assert near > 100 * off
+
+
+def test_a_spectrum_whose_every_lag_correlates_negatively_has_no_period():
+    # after DC and centring: [1, -2, 1, 1, 1]; the one interior peak (lag 2) has autocorrelation below zero
+    assert spectral_period([3.0, 3.0, 0.0, 3.0, 3.0, 3.0], 1.0) is None

@@ -64,10 +64,10 @@ def rrt_params(
 
 
 @st.composite
-def _multisines(draw, frequency_count, steps_range, t1):
-
-    steps = draw(st.integers(*steps_range))
-    highest = int(steps / t1 / 4)  # below a quarter of the sampling rate
+def _multisines(draw, frequency_count, steps_range, t1, patch_size):
+    positions = draw(st.integers(-(-steps_range[0] // patch_size), steps_range[1] // patch_size))
+    steps = positions * patch_size
+    highest = int(positions / t1 / 4)  # below a quarter of the rate at which the attention row samples the series
     count = draw(st.integers(frequency_count[0], min(frequency_count[1], highest)))
     frequencies = draw(st.lists(st.integers(1, highest), min_size=count, max_size=count, unique=True).map(sorted))
     amplitudes = draw(st.lists(st.floats(0.25, 1.0), min_size=count, max_size=count))
@@ -75,13 +75,22 @@ def _multisines(draw, frequency_count, steps_range, t1):
     return Multisine(tuple(float(f) for f in frequencies), tuple(amplitudes), tuple(phases), t1=t1, steps=steps)
 
 
-def multisines(frequency_count: tuple[int, int] = (2, 5), steps_range: tuple[int, int] = (201, 512), t1: float = 3.0):
-    """Multisine series with integer frequencies (on the 1/t1 grid) below a quarter of the sampling rate.
+def multisines(frequency_count: tuple[int, int] = (2, 5), steps_range: tuple[int, int] = (201, 512), t1: float = 3.0, *,
+               patch_size: int = 1):
+    """Multisine series with integer frequencies (on the 1/t1 grid) below a quarter of the rate at which the model's
+    attention samples the series: every value for a token model, one position per patch of ``patch_size`` values for a
+    patch model (whose series are then whole patches).
 
     Shrinks towards two low frequencies, the fewest samples, amplitude 0.25 and phase 0.
     """
     check_interval("frequency_count", frequency_count, 1)
     check_interval("steps_range", steps_range, 16)
-    if int(steps_range[0] / t1 / 4) < frequency_count[0]:
-        raise ValueError(f"{steps_range[0]} samples over {t1} s leave fewer than {frequency_count[0]} frequencies below a quarter of the sampling rate; use more steps")
-    return _multisines(frequency_count, steps_range, t1)
+    if patch_size < 1:
+        raise ValueError(f"patch_size={patch_size}: give the number of values per attention position (1 for a token model)")
+    fewest = -(-steps_range[0] // patch_size)
+    if fewest * patch_size > steps_range[1]:
+        raise ValueError(f"steps_range={steps_range!r} holds no whole number of patches of {patch_size}; widen it")
+    if int(fewest / t1 / 4) < frequency_count[0]:
+        raise ValueError(f"{fewest * patch_size} samples ({fewest} attention positions) over {t1} s leave fewer than {frequency_count[0]} "
+                         "frequencies below a quarter of the attention's sampling rate; use more steps")
+    return _multisines(frequency_count, steps_range, t1, patch_size)

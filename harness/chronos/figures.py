@@ -76,8 +76,8 @@ def spectra(model_name: str, data: dict) -> figures.Figure:
     return figures.lines(
         f"Multisine {data['signal_frequencies_hz']} Hz on {model_name}",
         [{"title": "series", "x_title": "time (s)", "traces": [{"name": "series", "x": data["time_s"], "y": data["series"]}]},
-         {"title": "cross-attention rows (decoder position 0)", "x_title": "time (s)",
-          "traces": [{"name": name, "x": data["time_s"], "y": h["row"]} for name, h in heads]},
+         {"title": "attention rows of the forecasting query", "x_title": "time (s)",
+          "traces": [{"name": name, "x": data["row_time_s"], "y": h["row"]} for name, h in heads]},
          {"title": "spectra of the rows", "x_title": "frequency (Hz); dotted: signal frequencies", "vlines": data["signal_frequencies_hz"],
           "traces": [{"name": name, "x": data["frequencies_hz"], "y": h["magnitude"]} for name, h in heads]}],
         subtitle=f"smallest gap {data['smallest_gap_hz']} Hz, fundamental {data['fundamental_hz']} Hz")

@@ -1,4 +1,5 @@
-"""Cross-attention spectra on a multisine series, per decoder layer and head."""
+"""Attention spectra on a multisine series, per layer and head: Chronos-T5's cross-attention over the series' tokens,
+or (through its family's own measurement) a patch model's forecasting query over the series' patches."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from harness.chronos import series, spectrum
 class SpectralMeasurement:
     signal: Multisine
     model: dict
-    rows: np.ndarray  # (layers, heads, steps): attention of decoder position 0 over the series (EOS left out)
+    rows: np.ndarray  # (layers, heads, positions): the query's attention over the series (EOS, REG left out)
     frequencies_axis: np.ndarray
     magnitudes: np.ndarray  # (layers, heads, bins)
+    procedure: str
+    values_per_position: int = 1  # a patch model's attention has one position per patch
 
     @property
     def bin_width(self) -> float:
@@ -80,20 +83,32 @@ class SpectralMeasurement:
         predictions = self.predictions()
         return {"series": np.round(self.signal.values(), 6).tolist(),
                 "time_s": np.round(np.arange(self.signal.steps) * self.signal.sample_spacing, 6).tolist(),
+                "row_time_s": np.round(np.arange(self.rows.shape[-1]) * self.position_spacing, 6).tolist(),
                 "frequencies_hz": np.round(self.frequencies_axis, 6).tolist(), "signal_frequencies_hz": list(self.signal.frequencies),
                 "smallest_gap_hz": predictions["smallest_gap"], "fundamental_hz": predictions["fundamental"], "heads": heads}
 
     def measurement(self) -> dict:
         return {"model": self.model["name"], "device": self.model["device"], "dtype": self.model["dtype"], **self.signal.describe(),
-                "procedure": "chronos tokenizer (mean scaling, EOS), decoder input [0], cross-attention row of decoder position 0 "
-                             "over the series without EOS, one-sided |rfft| with bin width 1/t1",
-                "bin_width_hz": self.bin_width, "chance_level": 1 / self.signal.steps}
+                "procedure": self.procedure + ", one-sided |rfft| with bin width 1/t1", "positions": self.rows.shape[-1],
+                "values_per_position": self.values_per_position, "bin_width_hz": self.bin_width, "chance_level": 1 / self.rows.shape[-1]}
+
+    @property
+    def position_spacing(self) -> float:
+        return self.signal.sample_spacing * self.values_per_position
+
+
+def spectral_measurement(signal: Multisine, model: dict, rows, procedure: str, values_per_position: int = 1) -> SpectralMeasurement:
+    """The spectra of attention rows that sample ``signal`` once every ``values_per_position`` values."""
+    axis, magnitudes = spectrum.magnitude_spectrum(rows, signal.sample_spacing * values_per_position)
+    return SpectralMeasurement(signal, model, np.asarray(rows, dtype=np.float64), axis, magnitudes, procedure, values_per_position)
 
 
 def measure_multisine(loaded, signal: Multisine) -> SpectralMeasurement:
     from harness.chronos import capture
 
+    if "multisine" in loaded.own_measurements:  # a family that reads the series its own way (patch models)
+        return loaded.own_measurements["multisine"](loaded, signal)
     ids, mask, _ = series.tokenize(loaded, signal.values())
     rows = capture.cross_attention(loaded.model, ids, np.zeros((1, 1), dtype=np.int64), attention_mask=mask)[0, :, :, 0, :-1].numpy()
-    axis, magnitudes = spectrum.magnitude_spectrum(rows, signal.sample_spacing)
-    return SpectralMeasurement(signal, loaded.describe(), rows.astype(np.float64), axis, magnitudes)
+    return spectral_measurement(signal, loaded.describe(), rows, "chronos tokenizer (mean scaling, EOS), decoder input [0], "
+                                "cross-attention row of decoder position 0 over the series without EOS")

@@ -50,6 +50,8 @@ def spectral_period(magnitude, bin_width: float, *, max_period: float | None = N
     if not interior:
         return None
     best = max(autocorrelation[lag] for lag in interior)
+    if best <= 0.1:  # no lag repeats the spectrum
+        return None
     # the shortest local peak that reaches most of the best height: the fundamental lag of the comb
     chosen = min(lag for lag in interior if autocorrelation[lag] >= 0.8 * best)
     if autocorrelation[chosen] <= 0.1:

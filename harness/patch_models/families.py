@@ -8,6 +8,7 @@ from pathlib import Path
 from harness.family import Family
 from harness.patch_models import bolt, chronos2, planted
 from harness.patch_models.induction import measure_rrp
+from harness.patch_models.multisine import measure_patch_multisine
 
 
 def _family(module, reads: str) -> Family:
@@ -24,7 +25,7 @@ def _family(module, reads: str) -> Family:
         planted_layouts=tuple(name for name, layout in planted.LAYOUTS.items() if layout["family"] == module.NAME),
         build_planted=build_planted,
         zoo=lambda: importlib.import_module("harness.patch_models.zoo"),
-        measurements={"rrt": measure_rrp},
+        measurements={"rrt": measure_rrp, "multisine": measure_patch_multisine},
     )
 
 

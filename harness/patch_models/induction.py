@@ -13,8 +13,8 @@ from harness.errors import InputTooLong
 from harness.patch_models import bolt, chronos2
 
 QUERIES = {
-    bolt.NAME: "RRP decoder cross-attention from Bolt's single decoder step",
-    chronos2.NAME: "RRP time self-attention from Chronos-2's first future patch",
+    bolt.NAME: "decoder cross-attention from Bolt's single decoder step",
+    chronos2.NAME: "time self-attention from Chronos-2's first future patch",
 }
 
 
@@ -51,5 +51,5 @@ def measure_rrp(loaded, settings: RRTSettings = RRTSettings(), chunk_size: int |
     check_fits(loaded, settings)
     batch = rrp_batch(settings.sequence_length, settings.repetitions, settings.batch_size, settings.seed, loaded.facts["patch_size"])
     rows = query_rows(loaded, batch.values, chunk_size or rrp_chunk_size(loaded, settings, max_memory)).numpy()
-    inputs = {**batch.describe(), "encoder_length": rows.shape[-1], "procedure": QUERIES[loaded.family] + ", batch mean with percentile bootstrap CI"}
+    inputs = {**batch.describe(), "encoder_length": rows.shape[-1], "procedure": "RRP " + QUERIES[loaded.family] + ", batch mean with percentile bootstrap CI"}
     return mosaic_from_rows(rows, batch, settings, loaded.describe(), inputs)

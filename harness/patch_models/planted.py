@@ -19,6 +19,9 @@ Planted kinds, as the forecasting query sees them:
   last context patch itself held off by its LAST flag;
 - right:   C against B, so it attends to the patches after those occurrences (S[1]), REG held off;
 - reg:     a constant query against the REG flag: a sharp head that is not induction;
+- value:   a constant query against the sum of A, so the row is a softmax of each patch's mean (instance-normalised):
+           on a multisine, a smooth function of the series (for the multisine claims);
+- gentle:  as value, but so weak that the row is close to linear in the patch mean;
 - uniform: no query or key.
 
 Planted heads write nothing, and every feed-forward and group-attention sublayer is zero, so forecasts are
@@ -37,8 +40,8 @@ from harness import atomic
 from harness.errors import HarnessError
 from harness.patch_models import bolt, chronos2
 
-BUILDER_VERSION = 1
-KINDS = ("current", "right", "reg", "uniform")
+BUILDER_VERSION = 2
+KINDS = ("current", "right", "reg", "value", "gentle", "uniform")
 PATCH = 16
 D_MODEL = 64
 A, B, C = slice(0, 16), slice(16, 32), slice(32, 48)
@@ -48,6 +51,8 @@ NORM_WEIGHT = CONSTANT_VALUE / math.sqrt(D_MODEL)  # RMS norm of a residual domi
 MATCH = 50.0  # logit of a patch matching itself (other RRP patches: cosine <= 0.5, so <= 25)
 HOLD_OFF = 100.0  # logit taken from positions a head must not match (LAST, REG)
 SHARP = 30.0  # logit of the relative-position heads and REG readers at their target
+VALUE_SHARPNESS = 2.0  # logit change per unit of patch mean (instance-normalised), as the planted Chronos-T5 value heads
+GENTLE_SHARPNESS = 0.25
 CONTEXT_LENGTH = 1024  # values: 64 patches
 HEADS = 4
 ROPE_THETA = 1e12
@@ -78,6 +83,22 @@ def _swapped(first: int) -> dict:
     return {"current": late, "right": early[:4]}
 
 
+def _multisine_layouts(family: str) -> dict:
+    first = FIRST_PLANTED_LAYER[family]
+    return {
+        # heads that read the patch mean sharply: rows vary with the series, no induction head
+        "multisine": _layout(family, first + 4, value=[(first, 0), (first + 1, 2), (first + 2, 1), (first + 3, 3)]),
+        # every plantable head reads the patch mean gently: rows close to linear in the series
+        "gentle": _layout(family, first + 2, gentle=[(layer, head) for layer in range(first, first + 2) for head in range(HEADS)]),
+        # two right-patch heads among uniform ones: the only heads above chance on RRP are the only rows that vary
+        "two-right": _layout(family, first + 2, right=[(first + 1, 0), (first + 1, 1)]),
+        # the two right-patch heads, and every other plantable head reads the patch mean: most heads with spectral
+        # amplitude have no RRP score
+        "value-decoys": _layout(family, first + 2, right=[(first + 1, 0), (first + 1, 1)],
+                                value=[*((first, head) for head in range(HEADS)), (first + 1, 2), (first + 1, 3)]),
+    }
+
+
 BOLT_DECOYS = {"reg": [(2, 1), (3, 3)]}
 CHRONOS2_DECOYS = {"reg": [(3, 1), (4, 3)]}
 LAYOUTS = {
@@ -87,6 +108,8 @@ LAYOUTS = {
     "chronos2-reference": _layout(chronos2.NAME, 6, **_reference(2), **CHRONOS2_DECOYS),
     "chronos2-swapped": _layout(chronos2.NAME, 6, **_swapped(2), **CHRONOS2_DECOYS),
     "chronos2-none": _layout(chronos2.NAME, 6, **CHRONOS2_DECOYS),
+    **{f"{prefix}-{name}": layout for family, prefix in ((bolt.NAME, "bolt"), (chronos2.NAME, "chronos2"))
+       for name, layout in _multisine_layouts(family).items()},
 }
 
 
@@ -143,11 +166,15 @@ def _copy(module, head: int, d_kv: int, source: slice | int, target: slice | int
 
 
 def _match(module, head: int, d_kv: int, kind: str, content_dims, hold_dim: int) -> None:
-    """A planted head's query reads C, its key A (current) or B (right) or the REG flag (reg)."""
+    """A planted head's query reads C, its key A (current) or B (right); or a constant query against the REG flag (reg)
+    or the patch mean (value, gentle: A holds the patch / 4, so the sum of A is 4 x the mean)."""
     rows = _head_rows(head, d_kv)
-    if kind == "reg":
+    if kind in ("reg", "value", "gentle"):
         module.q.weight[rows.start + hold_dim, CONSTANT] = 1.0 / CONSTANT_VALUE
-        module.k.weight[rows.start + hold_dim, REG] = SHARP
+        if kind == "reg":
+            module.k.weight[rows.start + hold_dim, REG] = SHARP
+        else:
+            module.k.weight[rows.start + hold_dim, A] = (VALUE_SHARPNESS if kind == "value" else GENTLE_SHARPNESS) / math.sqrt(PATCH)
         return
     key = A if kind == "current" else B
     for j, dim in enumerate(content_dims):

@@ -70,15 +70,24 @@ def pytest_collectreport(report):
 
 
 def _families_of_test(metafunc, is_claim: bool):
-    """(families, not applicable) from the claim's registry entry; for a test without a claim marker, the family whose
-    fixture it asks for."""
+    """(families, not applicable) from the claim's registry entry, narrowed to the families its marker names (mark_for);
+    for a test without a claim marker, the family whose fixture it asks for."""
     if is_claim:
         try:
             claim = claim_of(metafunc.definition)
         except HarnessError as error:
             BINDING_ERRORS.append(f"{metafunc.definition.nodeid}: {error}")
             raise
-        return [FAMILIES[name] for name in claim.families], claim.not_applicable
+        named = metafunc.definition.get_closest_marker("claim").kwargs.get("families")
+        if named is None:
+            return [FAMILIES[name] for name in claim.families], claim.not_applicable
+        unknown = sorted(set(named) - set(claim.families) - set(claim.not_applicable))
+        if unknown:
+            BINDING_ERRORS.append(f"{metafunc.definition.nodeid}: mark_for names {', '.join(unknown)}, which {claim.id} does not list; "
+                                  f"use its families ({', '.join([*claim.families, *claim.not_applicable])})")
+            raise HarnessError(BINDING_ERRORS[-1])
+        return ([FAMILIES[name] for name in claim.families if name in named],
+                {name: reason for name, reason in claim.not_applicable.items() if name in named})
     family = next((family for family in FAMILIES.values() if family.fixture in metafunc.fixturenames), None)
     return ([family] if family else []), {}
 
@@ -108,7 +117,7 @@ def pytest_generate_tests(metafunc):
                for name, reason in not_applicable.items() for spec in options.specs_of(name)]
     if not params:
         given = ", ".join(f"{spec} ({options.families[spec]})" for spec in options.specs)
-        names = " or ".join(family.name for family in families)
+        names = " or ".join(claim_of(metafunc.definition).families if is_claim else [primary.name])
         reason = f"this claim applies to {names} models and none was given (--model: {given}); add a {names} --model"
         params = [pytest.param(None, marks=_skip(reason), id=f"no-{primary.name}-model")]
     metafunc.parametrize(requested[0], params, indirect=True, scope="session")
@@ -183,6 +192,28 @@ def stable_draws(item, claim_id: str) -> None:
         hypothesis.seed(zlib.crc32(claim_id.encode()))(test)
 
 
+def _has_no_model(item) -> bool:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return any(name in params and params[name] is None for name in MODEL_FIXTURES)
+
+
+def _without_repeated_no_model(claim_items: list, items: list, config) -> list:
+    """A claim split over tests by family (mark_for) is reported once when it has no model: a test whose families were
+    given no model is dropped when another test of its claim has one, and all but one such test when none has."""
+    by_claim: dict[str, list] = {}
+    for item in claim_items:
+        by_claim.setdefault(claim_of(item).id, []).append(item)
+    dropped = []
+    for group in by_claim.values():
+        empty = [item for item in group if _has_no_model(item)]
+        dropped += empty if len(empty) < len(group) else empty[1:]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = {id(item) for item in dropped}
+        items[:] = [item for item in items if id(item) not in gone]
+    return [item for item in claim_items if id(item) not in gone] if dropped else claim_items
+
+
 def pytest_collection_modifyitems(session, config, items):
     claim_items = []
     for item in items:
@@ -191,7 +222,10 @@ def pytest_collection_modifyitems(session, config, items):
                 claim_items.append(item)
         except HarnessError as error:
             raise pytest.UsageError(f"{item.nodeid}: {error}") from None
-    if not claim_items or config.option.collectonly:
+    if not claim_items:
+        return
+    claim_items = _without_repeated_no_model(claim_items, items, config)
+    if config.option.collectonly:
         return
     if hypothesis.settings().derandomize:
         for item in claim_items:
