@@ -6,7 +6,7 @@ from pathlib import Path
 
 from harness.chronos.synthetic import MIX
 from harness.zoo import card
-from harness.zoo.card import claims_section, forecast_table, head_lines, results, schedule, table, training_time
+from harness.zoo.card import benchmark_section, claims_section, forecast_table, head_lines, results, schedule, table, training_time
 
 # Recipes tried before the shipped ones, with what RRT (sl=10, rf=2) found; failures included.
 EARLIER_RECIPES = [
@@ -90,6 +90,7 @@ def render_card(name: str, log: dict, evaluation: dict, report: dict | None, rep
         "",
         *forecast_table(forecast),
         "",
+        *benchmark_section(evaluation["benchmark"]),
         "## Induction heads (RRT, sl=10, rf=2)",
         "",
         f"Batch {rrt['batch_size']}, seed {rrt['seed']}, tokens {rrt['token_range'][0]}-{rrt['token_range'][1]}, {rrt['dtype']}; a head counts "

@@ -6,26 +6,37 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.zoo import benchmark
 from harness.zoo.forecasts import mase_table
 from harness.chronos.training import CONTEXT_LENGTH, PREDICTION_LENGTH, held_out_loss, held_out_set, tokenizer
 
 NUM_SAMPLES = 20
 
 
-def forecast_quality(model_dir: Path, values: np.ndarray, seasons: np.ndarray, families: list[str], seed: int = 0) -> dict:
-    """Median of NUM_SAMPLES ChronosPipeline samples against seasonal naive with the generating season."""
+def pipeline_forecaster(model_dir: Path, seed: int = 0):
+    """``forecast(context, horizon)``: the median of NUM_SAMPLES ChronosPipeline samples per series (seed fixed per call);
+    a horizon beyond the model's prediction length is forecast autoregressively, as the pipeline does."""
     import torch
     from chronos import ChronosPipeline
 
-    torch.manual_seed(seed)
     pipeline = ChronosPipeline.from_pretrained(str(model_dir), device_map="cpu", dtype=torch.float32)
+
+    def forecast(context: np.ndarray, horizon: int) -> np.ndarray:
+        torch.manual_seed(seed)
+        medians = []
+        for start in range(0, len(context), 128):
+            samples = pipeline.predict(torch.as_tensor(context[start : start + 128], dtype=torch.float32), prediction_length=horizon,
+                                       num_samples=NUM_SAMPLES, limit_prediction_length=False)
+            medians.append(samples.median(dim=1).values.numpy())
+        return np.concatenate(medians)
+
+    return forecast
+
+
+def forecast_quality(model_dir: Path, values: np.ndarray, seasons: np.ndarray, families: list[str], seed: int = 0) -> dict:
+    """Median of NUM_SAMPLES ChronosPipeline samples against seasonal naive with the generating season."""
     context, actual = values[:, :CONTEXT_LENGTH], values[:, CONTEXT_LENGTH:]
-    medians = []
-    for start in range(0, len(values), 128):
-        samples = pipeline.predict(torch.as_tensor(context[start : start + 128], dtype=torch.float32), prediction_length=PREDICTION_LENGTH,
-                                   num_samples=NUM_SAMPLES)
-        medians.append(samples.median(dim=1).values.numpy())
-    return mase_table(np.concatenate(medians), context, actual, seasons, families, seed,
+    return mase_table(pipeline_forecaster(model_dir, seed)(context, PREDICTION_LENGTH), context, actual, seasons, families, seed,
                       f"median of {NUM_SAMPLES} ChronosPipeline samples (seed {seed})")
 
 
@@ -54,6 +65,9 @@ def evaluate(model_dir: Path) -> dict:
     result = {
         "held_out_loss": round(held_out_loss(model, tokenizer(), values), 4),
         "forecast": forecast_quality(model_dir, values, seasons, families),
+        "benchmark": benchmark.evaluate(pipeline_forecaster(model_dir), CONTEXT_LENGTH,
+                                        f"median of {NUM_SAMPLES} ChronosPipeline samples (seed 0; beyond the model's prediction length of "
+                                        f"{PREDICTION_LENGTH}, autoregressively)"),
         "rrt": rrt_counts(model_dir),
     }
     atomic.write_json(model_dir / "evaluation.json", result)

@@ -28,8 +28,10 @@ class SpectralMeasurement:
         return 1.0 / self.signal.t1
 
     def variation(self) -> np.ndarray:
-        """std/mean of each head's row: 0 for uniform attention."""
-        return self.rows.std(axis=-1) / self.rows.mean(axis=-1)
+        """std/mean of each head's row: 0 for uniform attention, and for a row with no weight on the series at all (a
+        patch model's query that attends only to REG, its row rounded to 0 in bfloat16)."""
+        mean = self.rows.mean(axis=-1)
+        return np.divide(self.rows.std(axis=-1), mean, out=np.zeros_like(mean), where=mean > 0)
 
     @cached_property
     def periods(self) -> np.ndarray:

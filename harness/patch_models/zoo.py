@@ -55,6 +55,7 @@ def evaluation(out: Path) -> dict:
     from harness import atomic
     from harness.models import load_model
     from harness.patch_models import training
+    from harness.zoo import benchmark
     from harness.zoo.forecasts import mase_table
 
     loaded = load_model(str(out), "cpu", "float32")
@@ -65,6 +66,8 @@ def evaluation(out: Path) -> dict:
         "forecast": mase_table(median_forecasts(loaded.model, context), context, actual, seasons, families, 0,
                                f"the 0.5-quantile forecast of the model's forward pass, context {training.CONTEXT_LENGTH}, horizon "
                                f"{training.PREDICTION_LENGTH}"),
+        "benchmark": benchmark.evaluate(lambda context, horizon: median_forecasts(loaded.model, context)[:, :horizon], training.CONTEXT_LENGTH,
+                                        "the 0.5-quantile forecast of the model's forward pass"),
         "rrp": rrp_counts(loaded),
     }
     atomic.write_json(Path(out) / "evaluation.json", result)

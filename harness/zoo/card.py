@@ -51,6 +51,29 @@ def forecast_table(forecast: dict) -> list[str]:
                    f"{v['model_better_share']:.0%}"] for family, v in forecast.items() if family != "procedure"]) + ["", forecast["procedure"] + "."]
 
 
+def benchmark_section(benchmark: dict) -> list[str]:
+    """harness.zoo.benchmark's tables side by side (model MASE vs seasonal naive, CI of the difference), then where the
+    model falls short of the zoo's goal in each setting."""
+    settings = list(benchmark["tables"])
+    first = benchmark["tables"][settings[0]]
+
+    def cell(row: dict) -> str:
+        return "{} vs {} ({:+.2f} .. {:+.2f})".format(row["model_mase"], row["seasonal_naive_mase"], *row["difference_ci"])
+
+    lines = ["## Forecasting benchmark", "",
+             f"{benchmark['series_per_family']} held-out series of each named family (seed {benchmark['seed']}), the same forecast "
+             "windows from a short and a long context; each cell: MASE of the model vs seasonal naive (95% CI of the difference):", ""]
+    lines += table(["family", *settings], [[family, *(cell(benchmark["tables"][setting][family]) for setting in settings)]
+                                            for family in first if family != "procedure"])
+    lines += ["", benchmark["procedure"] + ".", "", "Against the goal (overall MASE at most 0.9 x seasonal naive, and no family but random "
+              "walks where the CI says the model is worse):", ""]
+    for setting, short in benchmark["shortfalls"].items():
+        worse = ", ".join(short["families_worse_than_seasonal_naive"]) or "none"
+        verdict = "meets" if short["meets_overall"] else "misses"
+        lines.append(f"- {setting}: overall ratio {short['overall_ratio']} ({verdict} {short['target_ratio']}); worse than seasonal naive on: {worse}")
+    return lines + [""]
+
+
 def head_lines(counts: dict, unit: str) -> list[str]:
     """Current and right heads, the strongest head, and each kind's score grid (layers x heads) of a mosaic summary."""
     best = counts["strongest_head"]

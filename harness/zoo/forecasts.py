@@ -36,7 +36,12 @@ def mase_table(forecasts: np.ndarray, context: np.ndarray, actual: np.ndarray, s
 
     names = np.array(families)
     return {"all": summary(np.ones(len(actual), dtype=bool)), **{family: summary(names == family) for family in sorted(set(families))},
-            "procedure": f"{forecaster}; seasonal naive repeats the last season of the context, the season being the generating period "
-                         "(motif length, seasonal period, shortest periodic kernel; 1 where there is none); MASE scaled by the context's "
-                         "mean one-step change; series with a constant context left out; CI: 95% paired percentile bootstrap over series "
-                         f"of the mean difference, model minus seasonal naive (2000 resamples, seed {seed})"}
+            "procedure": f"{forecaster}; {scoring(seed)}"}
+
+
+def scoring(seed: int) -> str:
+    """How mase_table scores, in words."""
+    return ("seasonal naive repeats the last season of the context, the season being the generating period (motif length, seasonal "
+            "period, shortest periodic kernel; 1 where there is none); MASE scaled by the context's mean one-step change; series with "
+            "a constant context left out; CI: 95% paired percentile bootstrap over series of the mean difference, model minus seasonal "
+            f"naive (2000 resamples, seed {seed})")
