@@ -22,6 +22,7 @@ from harness.stats import bootstrap_mean_ci, rank_trend
 @dataclass(frozen=True)
 class Spectra:
     min_variation: float = parameter(0.1, positive, "a head's attention row needs std/mean at least this to count as having spectral energy")
+    min_series_weight: float = parameter(0.01, open_unit, "and at least this share of the query's attention on the series")
     min_heads: int = min_heads(3)
     confidence: float = confidence()
     n_resamples: int = n_resamples()
@@ -88,8 +89,9 @@ def too_few_energetic(evidence, signal, energetic: int, s: Spectra, **statistics
     if signal in EXAMPLES:
         evidence.decisive("heads with spectral energy", energetic)
         evidence.record(**statistics)
-        evidence.inconclusive(f"{energetic} heads have std/mean >= {s.min_variation}; need {s.min_heads}")
-    evidence.not_evaluated(f"fewer than {s.min_heads} heads with std/mean >= {s.min_variation}")
+        evidence.inconclusive(f"{energetic} heads have std/mean >= {s.min_variation} and weight >= {s.min_series_weight} on the series; "
+                              f"need {s.min_heads}")
+    evidence.not_evaluated(f"fewer than {s.min_heads} heads with std/mean >= {s.min_variation} and weight >= {s.min_series_weight} on the series")
 
 
 def period_claim(chronos, measure, evidence, bound, signal, prediction: str):
@@ -97,7 +99,7 @@ def period_claim(chronos, measure, evidence, bound, signal, prediction: str):
     measurement = measure_signal(chronos, measure, evidence, s, signal)
     predicted = measurement.predictions()
     other = "fundamental" if prediction == "smallest_gap" else "smallest_gap"
-    agreement, alternative = (measurement.period_agreement(predicted[key], s.min_variation, s.confidence) for key in (prediction, other))
+    agreement, alternative = (measurement.period_agreement(predicted[key], s.min_variation, s.min_series_weight, s.confidence) for key in (prediction, other))
     if agreement["energetic_heads"] < s.min_heads:
         too_few_energetic(evidence, signal, agreement["energetic_heads"], s, period_agreement=agreement)
     holds = agreement["share_ci"][0] >= s.min_share
@@ -163,7 +165,7 @@ def test_multisine_spectra_peak_at_signal_frequencies_on_patches(model, measure,
 def peak_claim(chronos, measure, evidence, signal):
     s = C10.settings
     measurement = measure_signal(chronos, measure, evidence, s, signal)
-    ratios = measurement.signal_energy_log_ratios(s.min_variation)
+    ratios = measurement.signal_energy_log_ratios(s.min_variation, s.min_series_weight)
     if len(ratios) < s.min_heads:
         too_few_energetic(evidence, signal, len(ratios), s)
     mean, low, high = bootstrap_mean_ci(ratios, s.confidence, s.n_resamples, seed=0)

@@ -45,9 +45,14 @@ class SpectralMeasurement:
         return {"smallest_gap": spectrum.smallest_gap(self.signal.frequencies),
                 "fundamental": spectrum.fundamental(self.signal.frequencies, self.bin_width)}
 
-    def period_agreement(self, predicted: float, min_variation: float, confidence: float) -> dict:
+    def energetic(self, min_variation: float, min_weight: float) -> np.ndarray:
+        """Heads whose row varies (std/mean >= min_variation) and holds at least min_weight of the query's attention: a
+        row of near-zero weights (a query that attends elsewhere) has a spectrum of rounding noise, whatever its std/mean."""
+        return (self.variation() >= min_variation) & (self.rows.sum(axis=-1) >= min_weight)
+
+    def period_agreement(self, predicted: float, min_variation: float, min_weight: float, confidence: float) -> dict:
         """Share of energetic heads whose spectral period is within one bin of ``predicted``, with a Wilson CI."""
-        energetic = self.variation() >= min_variation
+        energetic = self.energetic(min_variation, min_weight)
         periods = self.periods
         matches = energetic & (np.abs(periods - predicted) <= self.bin_width * 1.0001)
         n, k = int(energetic.sum()), int(matches.sum())
@@ -64,9 +69,9 @@ class SpectralMeasurement:
             "periods_hz": [[None if np.isnan(p) else round(float(p), 4) for p in layer] for layer in periods],
         }
 
-    def signal_energy_log_ratios(self, min_variation: float) -> np.ndarray:
+    def signal_energy_log_ratios(self, min_variation: float, min_weight: float) -> np.ndarray:
         ratios = []
-        for layer, head in zip(*np.nonzero(self.variation() >= min_variation)):
+        for layer, head in zip(*np.nonzero(self.energetic(min_variation, min_weight))):
             near, off = spectrum.energy_near(self.magnitudes[layer, head], self.frequencies_axis, self.signal.frequencies, self.bin_width)
             ratios.append(np.log10(near / off) if off > 0 and near > 0 else 0.0)
         return np.array(ratios)
