@@ -207,11 +207,12 @@ def _without_repeated_no_model(claim_items: list, items: list, config) -> list:
     for group in by_claim.values():
         empty = [item for item in group if _has_no_model(item)]
         dropped += empty if len(empty) < len(group) else empty[1:]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        gone = {id(item) for item in dropped}
-        items[:] = [item for item in items if id(item) not in gone]
-    return [item for item in claim_items if id(item) not in gone] if dropped else claim_items
+    if not dropped:
+        return claim_items
+    config.hook.pytest_deselected(items=dropped)
+    gone = {id(item) for item in dropped}
+    items[:] = [item for item in items if id(item) not in gone]
+    return [item for item in claim_items if id(item) not in gone]
 
 
 def pytest_collection_modifyitems(session, config, items):

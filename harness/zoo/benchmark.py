@@ -54,18 +54,10 @@ def ar1_drift(rng, length):
     return rng.normal(0.0, 0.02) * np.arange(length) + ar, 1
 
 
-def random_walk(rng, length):
-    return synthetic.random_walk(rng, length)
-
-
 def kernel_synth(rng, length):
     series, period = synthetic.kernel_synth(rng)
     start = int(rng.integers(0, synthetic.KERNEL_GRID - length + 1))
     return series[start:start + length], period if period <= CONTEXTS[0] else 1
-
-
-def motif(rng, length):
-    return synthetic.motif(rng, length)
 
 
 def multisine(rng, length):
@@ -77,13 +69,9 @@ def multisine(rng, length):
     return values, period // math.gcd(period, *map(int, orders))
 
 
-def regime_change(rng, length):
-    return synthetic.piecewise(rng, length)
-
-
 FAMILIES = {"seasonal": seasonal, "seasonal_trend": seasonal_trend, "seasonal_noise": seasonal_noise, "ar1_drift": ar1_drift,
-            "random_walk": random_walk, "kernel_synth": kernel_synth, "motif": motif, "multisine": multisine,
-            "regime_change": regime_change}
+            "random_walk": synthetic.random_walk, "kernel_synth": kernel_synth, "motif": synthetic.motif, "multisine": multisine,
+            "regime_change": synthetic.piecewise}
 
 
 def benchmark_set(per_family: int = SERIES_PER_FAMILY, seed: int = SEED) -> tuple[np.ndarray, np.ndarray, list[str]]:
