@@ -17,6 +17,7 @@ from harness.errors import CaptureError, HarnessError, InputTooLong, ModelLoadEr
 from harness.models import load_model, resolve_checkpoint, spec_family
 from harness.patch_models import bolt, chronos2, planted
 from harness.zoo import model_dir, shipped
+from harness.zoo.fit import cycles_of
 
 PLANTED = list(planted.LAYOUTS)
 
@@ -235,6 +236,30 @@ def test_a_few_training_steps_lower_the_loss_and_write_a_checkpoint_of_the_famil
     assert np.isfinite(log["held_out_loss"]) and log["trainer"].startswith("chronos.chronos2" if "chronos2" in size else "harness.zoo.fit")
 
 
+def test_a_resumed_bolt_run_ends_where_one_uninterrupted_run_ends(tmp_path, monkeypatch):
+    from dataclasses import asdict
+
+    from safetensors.torch import load_file
+
+    from harness.patch_models import training
+
+    two_cycles = training.Recipe(**{**asdict(training.SIZES["bolt-nano"]), "steps": 30, "restarts": (30,), "cycle_dtype": "bfloat16",
+                                    "batch_size": 8})
+    monkeypatch.setitem(training.SIZES, "bolt-nano", two_cycles)
+    whole = training.train("bolt-nano", tmp_path / "whole")
+    monkeypatch.setitem(training.SIZES, "bolt-nano", training.Recipe(**{**asdict(two_cycles), "restarts": ()}))
+    training.train("bolt-nano", tmp_path / "first")
+    monkeypatch.setitem(training.SIZES, "bolt-nano", two_cycles)
+    resumed = training.train("bolt-nano", tmp_path / "resumed", resume=tmp_path / "first")
+    assert [c["data_seed"] for c in resumed["cycles"]] == [c["data_seed"] for c in whole["cycles"]] == [0, 1]
+    assert resumed["held_out_loss"] == whole["held_out_loss"]
+    first, second = load_file(tmp_path / "whole" / "model.safetensors"), load_file(tmp_path / "resumed" / "model.safetensors")
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    with pytest.raises(ValueError, match="nothing to resume"):
+        training.train("bolt-nano", tmp_path / "again", resume=tmp_path / "resumed")
+    assert not (tmp_path / "again").exists()
+
+
 def test_zoo_training_refuses_resume_and_gpu_in_one_line(tmp_path):
     from harness.patch_models import zoo
 
@@ -258,7 +283,7 @@ def test_shipped_patch_models_carry_their_recipe_card_and_measurements(size):
     evaluation = json.loads((directory / "evaluation.json").read_text())
     card = (directory / "README.md").read_text()
     recipe = training.SIZES[size]
-    assert log["recipe"]["steps"] == recipe.steps and log["recipe"]["learning_rate"] == recipe.learning_rate, \
+    assert [c["steps"] for c in cycles_of(log)] == recipe.cycles and log["recipe"]["learning_rate"] == recipe.learning_rate, \
         "the shipped weights come from the recipe in harness/patch_models/training.py"
     assert json.loads((directory / "config.json").read_text()).get("dtype", "float32") == recipe.stored_dtype
     for number in (f"{log['parameters']:,}", str(log["final_train_loss"]), str(evaluation["held_out_loss"]),

@@ -20,7 +20,7 @@ from harness import atomic
 from harness.chronos.synthetic import MIX, SeriesSource
 from harness.errors import HarnessError
 from harness.patch_models import bolt, chronos2
-from harness.zoo.fit import fit, machine_facts
+from harness.zoo.fit import cycles_of, fit, machine_facts, resumable_log, round_to_stored_dtype
 
 CONTEXT_LENGTH = 512
 PREDICTION_LENGTH = 64
@@ -49,6 +49,15 @@ class Recipe:
     clip: float = 1.0
     stored_dtype: str = "float32"
     seed: int = 0
+    # Bolt only: warm restarts, the step counts of further one-cycle schedules, each from the previous cycle's weights
+    # as its checkpoint stored them (in cycle_dtype) with a fresh AdamW and data stream, so `--resume` continues a
+    # checkpoint saved after a cycle exactly as one run in a single process would.
+    restarts: tuple[int, ...] = ()
+    cycle_dtype: str = "float32"
+
+    @property
+    def cycles(self) -> list[int]:
+        return [self.steps, *self.restarts]
 
 
 SIZES = {
@@ -113,11 +122,11 @@ def quantile_loss(model, values: np.ndarray) -> float:
     return sum(losses) / len(values)
 
 
-def _train_bolt(model, recipe: Recipe, held_out: np.ndarray, progress) -> tuple[list[dict], float]:
+def _train_bolt(model, recipe: Recipe, cycle: int, held_out: np.ndarray, progress) -> tuple[list[dict], float]:
     import torch
 
-    source = SeriesSource(CONTEXT_LENGTH + PREDICTION_LENGTH, recipe.seed)
-    length_rng = np.random.default_rng([recipe.seed, 2])
+    source = SeriesSource(CONTEXT_LENGTH + PREDICTION_LENGTH, recipe.seed + cycle)
+    length_rng = np.random.default_rng([recipe.seed + cycle, 2])
     model.train()
 
     def batch_loss():
@@ -127,9 +136,9 @@ def _train_bolt(model, recipe: Recipe, held_out: np.ndarray, progress) -> tuple[
             context[row, :CONTEXT_LENGTH - int(kept)] = float("nan")
         return model(context=context, target=torch.as_tensor(values[:, CONTEXT_LENGTH:], dtype=torch.float32)).loss
 
-    return fit(list(model.parameters()), batch_loss, lambda: quantile_loss(model, held_out), steps=recipe.steps,
+    return fit(list(model.parameters()), batch_loss, lambda: quantile_loss(model, held_out), steps=recipe.cycles[cycle],
                learning_rate=recipe.learning_rate, weight_decay=recipe.weight_decay, warmup=recipe.warmup, clip=recipe.clip,
-               log_every=100, eval_every=500, progress=progress)
+               log_every=100, eval_every=500, steps_before=sum(recipe.cycles[:cycle]), progress=progress)
 
 
 def _train_chronos2(model, recipe: Recipe, held_out: np.ndarray, progress, scratch: Path) -> tuple[list[dict], float]:
@@ -162,22 +171,50 @@ def _train_chronos2(model, recipe: Recipe, held_out: np.ndarray, progress, scrat
     return curve, time.perf_counter() - started
 
 
-def train(size: str, out: Path, *, steps: int | None = None, progress=None) -> dict:
-    """Train one patch-model zoo size on the CPU and write its checkpoint directory (with training_log.json) atomically."""
+def load_checkpoint(directory: Path, family: str):
+    """A zoo checkpoint of ``family`` in float32, to continue training it."""
+    import torch
+
+    if family == bolt.NAME:
+        from chronos.chronos_bolt import ChronosBoltModelForForecasting as model_class
+    else:
+        from chronos.chronos2 import Chronos2Model as model_class
+    return model_class.from_pretrained(directory, dtype=torch.float32, use_safetensors=True, local_files_only=True)
+
+
+def train(size: str, out: Path, *, steps: int | None = None, resume: Path | None = None, progress=None) -> dict:
+    """Train one patch-model zoo size on the CPU and write its checkpoint directory (with training_log.json) atomically;
+    ``resume`` continues a Bolt checkpoint of this recipe that stopped after fewer cycles than the recipe has."""
     import tempfile
 
     import torch
 
     if size not in SIZES:
         raise HarnessError(f"unknown patch-model zoo size '{size}'; use one of {', '.join(SIZES)}")
-    recipe = SIZES[size] if steps is None else Recipe(**{**asdict(SIZES[size]), "steps": steps})
-    model = build_model(recipe)
+    recipe = SIZES[size] if steps is None else Recipe(**{**asdict(SIZES[size]), "steps": steps, "restarts": ()})
+    if recipe.restarts and recipe.family != bolt.NAME:
+        raise HarnessError(f"{size}: warm restarts are for Bolt; Chronos2Trainer runs one schedule")
+    if resume is not None and len(recipe.cycles) == 1:
+        raise HarnessError(f"{size} trains in one cycle and has nothing to resume; drop --resume")
+    earlier = resumable_log(size, recipe, recipe.cycles, Path(resume), ("restarts", "cycle_dtype", "stored_dtype")) if resume is not None else None
+    if earlier is not None and earlier["recipe"]["stored_dtype"] not in (recipe.cycle_dtype, "float32"):
+        raise HarnessError(f"{resume} is stored in {earlier['recipe']['stored_dtype']}, coarser than the {recipe.cycle_dtype} {size}'s next "
+                           "cycle starts from; train from scratch")
+    model = build_model(recipe) if earlier is None else load_checkpoint(Path(resume), recipe.family)
     held_out, _, _ = held_out_set()
-    with tempfile.TemporaryDirectory() as scratch:
-        if recipe.family == bolt.NAME:
-            curve, seconds = _train_bolt(model, recipe, held_out, progress)
-        else:
-            curve, seconds = _train_chronos2(model, recipe, held_out, progress, Path(scratch))
+    curve = list(earlier["curve"]) if earlier else []
+    cycles = list(cycles_of(earlier)) if earlier else []
+    for cycle in range(len(cycles), len(recipe.cycles)):
+        if cycle:
+            round_to_stored_dtype(model, getattr(torch, recipe.cycle_dtype))
+        with tempfile.TemporaryDirectory() as scratch:
+            if recipe.family == bolt.NAME:
+                cycle_curve, seconds = _train_bolt(model, recipe, cycle, held_out, progress)
+            else:
+                cycle_curve, seconds = _train_chronos2(model, recipe, held_out, progress, Path(scratch))
+        curve += cycle_curve
+        cycles.append({"cycle": cycle + 1, "steps": recipe.cycles[cycle], "data_seed": recipe.seed + cycle, "training_seconds": round(seconds, 1),
+                       **machine_facts("cpu")})
     model.eval()
     model.to(getattr(torch, recipe.stored_dtype)).float()  # what saving does to the weights: the evaluation sees the stored ones
     log = {
@@ -195,8 +232,9 @@ def train(size: str, out: Path, *, steps: int | None = None, progress=None) -> d
         "final_train_loss": curve[-1]["train_loss"],
         "held_out_loss": round(quantile_loss(model, held_out), 4),
         "held_out": {"seed": HELD_OUT_SEED, "series": HELD_OUT_SERIES, "context": CONTEXT_LENGTH},
-        "training_seconds": round(seconds, 1),
-        **machine_facts("cpu"),
+        "training_seconds": round(sum(c["training_seconds"] for c in cycles), 1),
+        **{k: cycles[-1][k] for k in ("hardware", "torch", "load_average") if k in cycles[-1]},
+        "cycles": cycles,
         "curve": curve,
     }
 

@@ -23,13 +23,21 @@ def training_time(log: dict) -> str:
 
 
 def schedule(log: dict) -> str:
-    """The learning-rate schedule in words: one one-cycle schedule, or several with warm restarts."""
+    """The learning-rate schedule in words: one one-cycle schedule, or several with warm restarts, and a last cycle at a
+    longer context where the recipe has one."""
     cycles = cycles_of(log)
-    if len(cycles) == 1:
-        return f"**{cycles[0]['steps']:,} steps**"
-    restarts = "; ".join(f"{c['steps']:,} steps on data seed {c['data_seed']}" for c in cycles[1:])
-    return (f"{cycles[0]['steps']:,} steps, then warm restarts of the same schedule ({restarts}), each from the previous cycle's "
-            f"stored weights with a fresh AdamW; **{sum(c['steps'] for c in cycles):,} steps** in all")
+    short = [c for c in cycles if "context_length" not in c]
+    long = [c for c in cycles if "context_length" in c]
+    if len(short) == 1:
+        text = f"{short[0]['steps']:,} steps"
+    else:
+        restarts = "; ".join(f"{c['steps']:,} steps on data seed {c['data_seed']}" for c in short[1:])
+        text = (f"{short[0]['steps']:,} steps, then warm restarts of the same schedule ({restarts}), each from the previous cycle's "
+                f"stored weights with a fresh AdamW")
+    for c in long:
+        text += (f"; then, from those stored weights with a fresh AdamW, {c['steps']:,} steps at context {c['context_length']} and "
+                 f"prediction {c['prediction_length']} (lr {c['learning_rate']}, batch {c['batch_size']}, data seed {c['data_seed']})")
+    return f"**{text}**" if len(cycles) == 1 else f"{text}; **{sum(c['steps'] for c in cycles):,} steps** in all"
 
 
 def table(header: list[str], rows: list[list]) -> list[str]:

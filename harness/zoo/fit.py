@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
+from dataclasses import MISSING, asdict, fields
+from pathlib import Path
 
 import numpy as np
 
@@ -54,3 +57,31 @@ def cycles_of(log: dict) -> list[dict]:
         return log["cycles"]
     return [{"cycle": 1, "steps": log["recipe"]["steps"], "data_seed": log["recipe"]["seed"], "training_seconds": log["training_seconds"],
              **{k: log[k] for k in ("hardware", "torch", "load_average") if k in log}}]
+
+
+def resumable_log(size: str, recipe, cycle_steps: list[int], resume: Path, continuations: tuple[str, ...]) -> dict:
+    """The training log of a checkpoint that ``recipe`` (a dataclass) can continue: same size, the same recipe but for
+    the ``continuations`` fields that add cycles, the same steps in the cycles it ran, and fewer cycles than
+    ``cycle_steps`` lists."""
+    log_path = Path(resume) / "training_log.json"
+    if not log_path.is_file():
+        raise ValueError(f"{resume} has no training_log.json; --resume takes a directory written by `harness zoo train`")
+    log = json.loads(log_path.read_text())
+    done = cycles_of(log)
+    defaults = {f.name: f.default for f in fields(recipe) if f.default is not MISSING}  # logs written before a field existed ran its default
+    theirs = {**defaults, **log["recipe"]}
+    same = all(theirs.get(k) == v for k, v in asdict(recipe).items() if k not in continuations)
+    if log["size"] != size or not same or [c["steps"] for c in done] != cycle_steps[: len(done)]:
+        raise ValueError(f"{resume} was trained with another recipe than {size}'s; resume it with the code that wrote it, or train from scratch")
+    if len(done) >= len(cycle_steps):
+        raise ValueError(f"{resume} has already run all {len(done)} cycles of {size}'s recipe; there is nothing to resume")
+    return log
+
+
+def round_to_stored_dtype(model, dtype) -> None:
+    """What saving and reloading the checkpoint does to the weights, so a restart in one process matches a resumed one."""
+    import torch
+
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(parameter.to(dtype).to(parameter.dtype))
