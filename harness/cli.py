@@ -245,7 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--size", action="append", choices=list(ZOO_MODELS),
                    help="repeatable; default: every model (evaluate: every Chronos size)")
     z.add_argument("--out", metavar="DIR", help="with one --size: write there instead of its directory in harness/zoo/models")
-    z.add_argument("--steps", type=int, default=None, help="train: one cycle of N steps instead of the recipe's schedule")
+    z.add_argument("--steps", type=int, default=None,
+                   help="train: one cycle of N steps instead of the recipe's schedule (for a Chronos-T5 size, at its short context of 64 values)")
     z.add_argument("--resume", metavar="DIR", help="train: continue a checkpoint of this size that has run fewer cycles than its recipe")
     z.add_argument("--claims-report", metavar="REPORT", help="card: the report.json of `pytest claims/` on the zoo")
     z.add_argument("--device", default="cpu", help="train: cpu, cuda[:N] or auto (default: cpu, where the shipped sizes were trained)")

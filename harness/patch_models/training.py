@@ -62,7 +62,8 @@ class Recipe:
 
 SIZES = {
     "bolt-nano": Recipe(bolt.NAME, d_model=64, d_ff=256, layers=2, heads=4, d_kv=16, steps=40_000, learning_rate=1e-3),
-    "bolt-micro": Recipe(bolt.NAME, d_model=128, d_ff=512, layers=3, heads=4, d_kv=32, steps=25_000, learning_rate=1e-3, stored_dtype="bfloat16"),
+    "bolt-micro": Recipe(bolt.NAME, d_model=128, d_ff=512, layers=3, heads=4, d_kv=32, steps=25_000, learning_rate=1e-3,
+                         restarts=(15_000,), cycle_dtype="bfloat16"),
     "chronos2-nano": Recipe(chronos2.NAME, d_model=64, d_ff=256, layers=2, heads=4, d_kv=16, steps=3000, learning_rate=1e-3),
     "chronos2-micro": Recipe(chronos2.NAME, d_model=128, d_ff=512, layers=3, heads=4, d_kv=32, steps=3000, learning_rate=1e-3,
                              stored_dtype="bfloat16"),
