@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.chronos.synthetic import MIX
+from harness.chronos.training import SHORT_CONTEXT
 from harness.zoo import card
 from harness.zoo.card import benchmark_section, claims_section, forecast_table, head_lines, results, schedule, table, training_time
 
@@ -58,8 +59,6 @@ EARLIER_RECIPES = [
 
 def context_mix(log: dict) -> list[str]:
     """How the contexts' lengths were mixed in the short cycles and, where the recipe has one, the long cycle."""
-    from harness.chronos.training import SHORT_CONTEXT
-
     short = f"contexts are left-padded with NaN to a random length of {log['min_context']}-{SHORT_CONTEXT}"
     if log["context_length"] == SHORT_CONTEXT:
         return [short[0].upper() + short[1:] + "."]

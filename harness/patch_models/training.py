@@ -172,15 +172,12 @@ def _train_chronos2(model, recipe: Recipe, held_out: np.ndarray, progress, scrat
     return curve, time.perf_counter() - started
 
 
-def load_checkpoint(directory: Path, family: str):
-    """A zoo checkpoint of ``family`` in float32, to continue training it."""
+def load_bolt(directory: Path):
+    """A Bolt zoo checkpoint in float32, to continue training it."""
     import torch
+    from chronos.chronos_bolt import ChronosBoltModelForForecasting
 
-    if family == bolt.NAME:
-        from chronos.chronos_bolt import ChronosBoltModelForForecasting as model_class
-    else:
-        from chronos.chronos2 import Chronos2Model as model_class
-    return model_class.from_pretrained(directory, dtype=torch.float32, use_safetensors=True, local_files_only=True)
+    return ChronosBoltModelForForecasting.from_pretrained(directory, dtype=torch.float32, use_safetensors=True, local_files_only=True)
 
 
 def train(size: str, out: Path, *, steps: int | None = None, resume: Path | None = None, progress=None) -> dict:
@@ -201,7 +198,7 @@ def train(size: str, out: Path, *, steps: int | None = None, resume: Path | None
     if earlier is not None and earlier["recipe"]["stored_dtype"] not in (recipe.cycle_dtype, "float32"):
         raise HarnessError(f"{resume} is stored in {earlier['recipe']['stored_dtype']}, coarser than the {recipe.cycle_dtype} {size}'s next "
                            "cycle starts from; train from scratch")
-    model = build_model(recipe) if earlier is None else load_checkpoint(Path(resume), recipe.family)
+    model = build_model(recipe) if earlier is None else load_bolt(Path(resume))  # only Bolt recipes have several cycles
     held_out, _, _ = held_out_set()
     curve = list(earlier["curve"]) if earlier else []
     cycles = list(cycles_of(earlier)) if earlier else []
