@@ -33,10 +33,10 @@ def pipeline_forecaster(model_dir: Path, seed: int = 0):
     return forecast
 
 
-def forecast_quality(model_dir: Path, values: np.ndarray, seasons: np.ndarray, families: list[str], seed: int = 0) -> dict:
-    """Median of NUM_SAMPLES ChronosPipeline samples against seasonal naive with the generating season."""
+def forecast_quality(forecast, values: np.ndarray, seasons: np.ndarray, families: list[str], seed: int = 0) -> dict:
+    """``forecast`` (a pipeline_forecaster of this seed) against seasonal naive with the generating season."""
     context, actual = values[:, :CONTEXT_LENGTH], values[:, CONTEXT_LENGTH:]
-    return mase_table(pipeline_forecaster(model_dir, seed)(context, PREDICTION_LENGTH), context, actual, seasons, families, seed,
+    return mase_table(forecast(context, PREDICTION_LENGTH), context, actual, seasons, families, seed,
                       f"median of {NUM_SAMPLES} ChronosPipeline samples (seed {seed})")
 
 
@@ -62,10 +62,11 @@ def evaluate(model_dir: Path) -> dict:
     model_dir = Path(model_dir)
     values, seasons, families = held_out_set()
     model = T5ForConditionalGeneration.from_pretrained(model_dir, use_safetensors=True, local_files_only=True, dtype=torch.float32)
+    forecast = pipeline_forecaster(model_dir)
     result = {
         "held_out_loss": round(held_out_loss(model, tokenizer(), values), 4),
-        "forecast": forecast_quality(model_dir, values, seasons, families),
-        "benchmark": benchmark.evaluate(pipeline_forecaster(model_dir), CONTEXT_LENGTH,
+        "forecast": forecast_quality(forecast, values, seasons, families),
+        "benchmark": benchmark.evaluate(forecast, CONTEXT_LENGTH,
                                         f"median of {NUM_SAMPLES} ChronosPipeline samples (seed 0; beyond the model's prediction length of "
                                         f"{PREDICTION_LENGTH}, autoregressively)"),
         "rrt": rrt_counts(model_dir),
