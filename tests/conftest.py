@@ -32,6 +32,21 @@ def load():
     return get
 
 
+BFLOAT16_SLOWDOWN_LIMIT = 3  # a CPU with no bfloat16 instructions emulates its matmuls, about 100x slower than float32
+
+
+@pytest.fixture(scope="session")
+def bfloat16_at_speed():
+    """Skips a test that runs models in bfloat16 on a CPU that emulates it, where it would take hours, with the rates."""
+    from harness.checkpoints import cache_dir
+    from harness.hardware import cpu_bf16_measurement
+
+    rates = cpu_bf16_measurement(cache_dir())
+    if rates["bfloat16"] * BFLOAT16_SLOWDOWN_LIMIT < rates["float32"]:
+        pytest.skip(f"bfloat16 matmul runs at {rates['bfloat16']} GFLOP/s on this CPU against {rates['float32']} in float32 "
+                    f"(more than {BFLOAT16_SLOWDOWN_LIMIT}x slower): no bfloat16 instructions")
+
+
 OPT_IN = {"throughput": "throughput benchmark: select with -m throughput (README, Performance)",
           "slow": "takes minutes: select with -m slow"}
 

@@ -6,6 +6,8 @@ import pytest
 from harness.chronos.induction import RRTSettings, measure_rrt
 from harness.report.schema import BF16_SCORE_TOLERANCE
 
+pytestmark = pytest.mark.usefixtures("bfloat16_at_speed")
+
 
 @pytest.mark.parametrize("layout", ["reference", "random"])
 def test_bfloat16_scores_agree_with_float32(planted_dirs, load, layout):

@@ -101,6 +101,14 @@ def test_dtype_auto_follows_the_measured_matmul_rates(tmp_path, monkeypatch, bf1
     assert list(cached.values())[0]["fast"] == (expected == "bfloat16")
 
 
+def test_the_bfloat16_probe_tells_apart_cpus_of_one_name_by_their_bf16_instructions():
+    from harness.hardware import cpu_name
+
+    plain, native = (f"model name\t: AMD EPYC\nflags\t\t: fpu avx2 {extra}\n" for extra in ("", "avx512f avx512_bf16"))
+    assert cpu_name(plain) == "AMD EPYC"
+    assert cpu_name(native) == "AMD EPYC avx512_bf16"
+
+
 def test_device_and_dtype_resolution(monkeypatch):
     import torch
 
