@@ -8,20 +8,22 @@ import pytest
 import torch
 
 from harness.zoo import ZOO_DIR, model_dir, shipped
-from harness.chronos.synthetic import MIX, SeriesSource, kernel_synth
+from harness.chronos.synthetic import MIXES, SeriesSource, kernel_synth
 from harness.zoo.forecasts import mase, seasonal_naive
 from harness.chronos.training import CONTEXT_LENGTH, PREDICTION_LENGTH, SHORT_CONTEXT, SHORT_PREDICTION, SIZES, train
 
 SHIPPED = [model_dir(spec.removeprefix("zoo:")) for spec in shipped() if spec.removeprefix("zoo:") in SIZES]
 
 
-def test_series_are_reproducible_finite_and_mixed():
-    first = SeriesSource(CONTEXT_LENGTH + PREDICTION_LENGTH, seed=3, kernel_pool_size=8)
-    second = SeriesSource(CONTEXT_LENGTH + PREDICTION_LENGTH, seed=3, kernel_pool_size=8)
+@pytest.mark.parametrize("mix", MIXES)
+def test_series_are_reproducible_finite_and_mixed(mix):
+    first = SeriesSource(CONTEXT_LENGTH + PREDICTION_LENGTH, seed=3, kernel_pool_size=8, mix=mix)
+    second = SeriesSource(CONTEXT_LENGTH + PREDICTION_LENGTH, seed=3, kernel_pool_size=8, mix=mix)
     values, seasons, families = first.batch(400)
     np.testing.assert_array_equal(values, second.batch(400)[0])
     assert np.isfinite(values).all() and values.shape == (400, CONTEXT_LENGTH + PREDICTION_LENGTH)
-    for family, share in MIX.items():
+    assert sum(MIXES[mix].values()) == pytest.approx(1.0)
+    for family, share in MIXES[mix].items():
         assert abs(families.count(family) / 400 - share) < 0.08, family
     motif_rows = [i for i, f in enumerate(families) if f == "motif"]
     for i in motif_rows[:20]:  # the forecast window continues the motif
@@ -68,7 +70,7 @@ def test_a_resumed_run_ends_where_one_uninterrupted_run_ends(tmp_path, monkeypat
     from harness.chronos.training import Recipe
 
     three_cycles = Recipe(**{**asdict(SIZES["nano"]), "steps": 30, "restarts": (30,), "stored_dtype": "bfloat16", "long_steps": 40,
-                             "long_learning_rate": 1e-3, "long_batch_size": 4})
+                             "long_learning_rate": 1e-3, "long_batch_size": 4, "long_mix": "forecasting"})
     monkeypatch.setitem(SIZES, "nano", three_cycles)
     monkeypatch.setattr(training, "HELD_OUT_SERIES", 32)  # the held-out loss only has to match, not to be precise
     whole = train("nano", tmp_path / "whole", log_every=10, eval_every=30)
@@ -79,6 +81,7 @@ def test_a_resumed_run_ends_where_one_uninterrupted_run_ends(tmp_path, monkeypat
     assert [p["step"] for p in resumed["curve"]] == [p["step"] for p in whole["curve"]] == list(range(10, 101, 10))
     assert resumed["held_out_loss"] == whole["held_out_loss"]
     assert [c.get("context_length") for c in resumed["cycles"]] == [None, None, CONTEXT_LENGTH]
+    assert [c.get("data_mix") for c in resumed["cycles"]] == [None, None, MIXES["forecasting"]]
     first, second = load_file(tmp_path / "whole" / "model.safetensors"), load_file(tmp_path / "resumed" / "model.safetensors")
     assert all(torch.equal(first[k], second[k]) for k in first)
     chronos_config = json.loads((tmp_path / "resumed" / "config.json").read_text())["chronos_config"]
@@ -99,7 +102,8 @@ def test_shipped_models_carry_their_card_and_measurements(model_dir):
     card = (model_dir / "README.md").read_text()
     recipe = SIZES[log["size"]]
     assert [c["steps"] for c in log["cycles"]] == [c.steps for c in recipe.cycles], \
-        "the shipped weights come from the recipe in harness/zoo/train.py"
+        "the shipped weights come from the recipe in harness/chronos/training.py"
+    assert [c.get("data_mix", log["data_mix"]) for c in log["cycles"]] == [MIXES[c.mix] for c in recipe.cycles]
     for number in (f"{log['parameters']:,}", str(log["final_train_loss"]), str(evaluation["held_out_loss"]),
                    str(evaluation["forecast"]["all"]["model_mase"]), str(evaluation["forecast"]["all"]["seasonal_naive_mase"])):
         assert number in card

@@ -7,6 +7,7 @@ from pathlib import Path
 from harness.chronos.synthetic import MIX
 from harness.chronos.training import SHORT_CONTEXT
 from harness.zoo import card
+from harness.zoo.fit import cycles_of
 from harness.zoo.card import benchmark_section, claims_section, forecast_table, head_lines, results, schedule, table, training_time
 
 # Recipes tried before the shipped ones, with what RRT (sl=10, rf=2) found; failures included.
@@ -66,6 +67,21 @@ def context_mix(log: dict) -> list[str]:
             f"length drawn uniformly from {log['min_context']}-{log['context_length']}, so the model forecasts from short and long histories."]
 
 
+def shares(mix: dict) -> str:
+    return ", ".join(f"{family} {share:.0%}" for family, share in mix.items())
+
+
+def data_mix(log: dict) -> list[str]:
+    """The families each batch drew from, and, where the long cycle drew from another mix, that mix and what it means for
+    the benchmark."""
+    long_mix = next((c["data_mix"] for c in cycles_of(log) if "data_mix" in c), MIX)
+    if long_mix == MIX:
+        return [f"Data mix (share of each batch): {shares(MIX)} (see the README's Model zoo section)."]
+    return [f"Data mix (share of each batch) in the {SHORT_CONTEXT}-value cycles: {shares(MIX)}; in the {log['context_length']}-value "
+            f"cycle: {shares(long_mix)} (see the README's Model zoo section). The forecasting benchmark's families are drawn by the "
+            "same generators as that cycle's, from other seeds, so the benchmark scores forecasts of families the model was trained on."]
+
+
 def render_card(name: str, log: dict, evaluation: dict, report: dict | None, report_path: str | None) -> str:
     recipe = log["recipe"]
     forecast = evaluation["forecast"]
@@ -93,8 +109,7 @@ def render_card(name: str, log: dict, evaluation: dict, report: dict | None, rep
         f"{'bf16 autocast (float32 weights), ' if recipe.get('bf16_autocast') else ''}seed {recipe['seed']}, {schedule(log)}.",
         *context_mix(log),
         "",
-        "Data mix (share of each batch): " + ", ".join(f"{family} {share:.0%}" for family, share in MIX.items())
-        + " (see the README's Model zoo section).",
+        *data_mix(log),
         "",
         training_time(log),
         "",

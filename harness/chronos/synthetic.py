@@ -7,6 +7,7 @@ season a seasonal-naive forecaster should use for it (1 where the series has non
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,23 @@ MIX = {
     "trend": 0.06,
     "random_walk": 0.06,
 }
+
+# A broader mix for a long cycle: the ordinary families a forecaster meets (seasonals of up to 48 values with trend or
+# noise, AR(1) with drift, multisines), so the model learns to forecast them, not only to copy motifs.
+FORECASTING_MIX = {
+    "motif": 0.20,
+    "kernel_synth": 0.20,
+    "harmonic_seasonal": 0.10,
+    "seasonal_trend": 0.10,
+    "seasonal_noise": 0.10,
+    "ar1_drift": 0.08,
+    "multisine": 0.07,
+    "piecewise": 0.06,
+    "random_walk": 0.05,
+    "trend": 0.04,
+}
+
+MIXES = {"base": MIX, "forecasting": FORECASTING_MIX}
 
 
 # --- KernelSynth: Gaussian-process draws from random compositions of a kernel bank -------------
@@ -120,7 +138,51 @@ def piecewise(rng, length):
     return values + rng.normal(0.0, rng.uniform(0.0, 0.1), length), 1
 
 
-FAMILIES = {"motif": motif, "seasonal": seasonal, "trend": trend, "random_walk": random_walk, "piecewise": piecewise}
+HARMONIC_SEASONS = (4, 7, 12, 24, 48)  # each shorter than the benchmark's shortest context
+
+
+def _harmonics(rng, length: int, period: int, orders) -> np.ndarray:
+    t = np.arange(length)
+    return sum(rng.uniform(0.3, 1.0) / order * np.sin(2 * np.pi * order * t / period + rng.uniform(0, 2 * np.pi)) for order in orders)
+
+
+def harmonic_seasonal(rng, length):
+    """Clean seasonal: 1-3 harmonics of one period, on a random level."""
+    period = int(rng.choice(HARMONIC_SEASONS))
+    return rng.normal(0.0, 2.0) + _harmonics(rng, length, period, range(1, int(rng.integers(1, 4)) + 1)), period
+
+
+def seasonal_trend(rng, length):
+    values, period = harmonic_seasonal(rng, length)
+    return values + rng.normal(0.0, 2.0) * np.arange(length) / length, period
+
+
+def seasonal_noise(rng, length):
+    values, period = harmonic_seasonal(rng, length)
+    return values + rng.normal(0.0, rng.uniform(0.2, 0.5), length), period
+
+
+def ar1_drift(rng, length):
+    """A linear drift plus AR(1) noise (phi 0.5-0.95)."""
+    phi, noise = rng.uniform(0.5, 0.95), rng.normal(0.0, 1.0, length)
+    ar = np.zeros(length)
+    for i in range(1, length):
+        ar[i] = phi * ar[i - 1] + noise[i]
+    return rng.normal(0.0, 0.02) * np.arange(length) + ar, 1
+
+
+def multisine(rng, length):
+    """2-4 sinusoids at distinct harmonics (1-6) of a common season of 24 or 48 values, amplitudes 0.25-1."""
+    period = int(rng.choice([24, 48]))
+    orders = rng.choice(np.arange(1, 7), size=int(rng.integers(2, 5)), replace=False)
+    t = np.arange(length)
+    values = sum(rng.uniform(0.25, 1.0) * np.sin(2 * np.pi * order * t / period + rng.uniform(0, 2 * np.pi)) for order in orders)
+    return values, period // math.gcd(period, *map(int, orders))
+
+
+FAMILIES = {"motif": motif, "seasonal": seasonal, "trend": trend, "random_walk": random_walk, "piecewise": piecewise,
+            "harmonic_seasonal": harmonic_seasonal, "seasonal_trend": seasonal_trend, "seasonal_noise": seasonal_noise,
+            "ar1_drift": ar1_drift, "multisine": multisine}
 
 
 @functools.lru_cache(maxsize=4)
@@ -140,12 +202,13 @@ class SeriesSource:
     length: int
     seed: int
     kernel_pool_size: int = 256
+    mix: str = "base"  # a key of MIXES
 
     def __post_init__(self):
         self.rng = np.random.default_rng(self.seed)
         self.kernel_pool = kernel_pool(self.seed, self.kernel_pool_size)
-        self.families = list(MIX)
-        self.weights = np.array([MIX[f] for f in self.families])
+        self.families = list(MIXES[self.mix])
+        self.weights = np.array([MIXES[self.mix][f] for f in self.families])
 
     def _kernel_window(self):
         series, period = self.kernel_pool[int(self.rng.integers(len(self.kernel_pool)))]

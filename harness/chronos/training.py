@@ -16,7 +16,7 @@ import numpy as np
 
 from harness import atomic
 from harness.zoo.fit import cycles_of, fit, machine_facts, resumable_log, round_to_stored_dtype
-from harness.chronos.synthetic import MIX, SeriesSource
+from harness.chronos.synthetic import MIX, MIXES, SeriesSource
 
 SHORT_CONTEXT = 64
 SHORT_PREDICTION = 16
@@ -53,23 +53,25 @@ class Recipe:
     long_steps: int = 0
     long_learning_rate: float = 0.0
     long_batch_size: int = 32
+    long_mix: str = "base"  # a key of synthetic.MIXES
 
     @property
     def cycles(self) -> list["Cycle"]:
         short = [Cycle(steps, self.learning_rate, self.batch_size, SHORT_CONTEXT, SHORT_PREDICTION) for steps in (self.steps, *self.restarts)]
-        return short + ([Cycle(self.long_steps, self.long_learning_rate, self.long_batch_size, CONTEXT_LENGTH, PREDICTION_LENGTH)]
+        return short + ([Cycle(self.long_steps, self.long_learning_rate, self.long_batch_size, CONTEXT_LENGTH, PREDICTION_LENGTH, self.long_mix)]
                         if self.long_steps else [])
 
 
 @dataclass(frozen=True)
 class Cycle:
-    """One one-cycle schedule of a recipe: its steps, peak learning rate, batch and the window it trains on."""
+    """One one-cycle schedule of a recipe: its steps, peak learning rate, batch, the window it trains on and its data mix."""
 
     steps: int
     learning_rate: float
     batch_size: int
     context_length: int
     prediction_length: int
+    mix: str = "base"
 
     @property
     def long(self) -> bool:
@@ -139,7 +141,7 @@ def build_model(recipe: Recipe):
     return T5ForConditionalGeneration(config)
 
 
-CONTINUATIONS = ("restarts", "long_steps", "long_learning_rate", "long_batch_size")  # recipe fields a resumed run may add cycles with
+CONTINUATIONS = ("restarts", "long_steps", "long_learning_rate", "long_batch_size", "long_mix")  # recipe fields a resumed run may add cycles with
 
 
 def train(size: str, out: Path, *, steps: int | None = None, device: str = "cpu", resume: Path | None = None, log_every: int = 100,
@@ -175,7 +177,7 @@ def train(size: str, out: Path, *, steps: int | None = None, device: str = "cpu"
         model.train()
         tok = tokenizer(cycle.context_length, cycle.prediction_length)
         held_out_values, _, _ = held_out_set(cycle.context_length, cycle.prediction_length)
-        source = SeriesSource(cycle.context_length + cycle.prediction_length, recipe.seed + index)
+        source = SeriesSource(cycle.context_length + cycle.prediction_length, recipe.seed + index, mix=cycle.mix)
         length_rng = np.random.default_rng([recipe.seed + index, 2])
 
         def batch_loss():
@@ -199,6 +201,7 @@ def train(size: str, out: Path, *, steps: int | None = None, device: str = "cpu"
         cycles.append({"cycle": index + 1, "steps": cycle.steps, "data_seed": recipe.seed + index, "training_seconds": round(seconds, 1),
                        **({"context_length": cycle.context_length, "prediction_length": cycle.prediction_length,
                            "learning_rate": cycle.learning_rate, "batch_size": cycle.batch_size} if cycle.long else {}),
+                       **({"data_mix": MIXES[cycle.mix]} if cycle.mix != "base" else {}),  # the log's data_mix is the base mix
                        **machine_facts(device)})
     last = recipe.cycles[-1]
     log = {

@@ -9,8 +9,6 @@ naive repeats.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from harness.chronos import synthetic
@@ -21,37 +19,6 @@ HORIZONS = (16, 64)
 LENGTH = CONTEXTS[-1] + HORIZONS[-1]
 SEED = 20_000  # apart from every training and held-out seed
 SERIES_PER_FAMILY = 32
-SEASONS = (4, 7, 12, 24, 48)  # each shorter than the shortest context
-
-
-def _harmonics(rng, length: int, period: int, orders) -> np.ndarray:
-    t = np.arange(length)
-    return sum(rng.uniform(0.3, 1.0) / order * np.sin(2 * np.pi * order * t / period + rng.uniform(0, 2 * np.pi)) for order in orders)
-
-
-def seasonal(rng, length):
-    """Clean seasonal: 1-3 harmonics of one period, on a random level."""
-    period = int(rng.choice(SEASONS))
-    return rng.normal(0.0, 2.0) + _harmonics(rng, length, period, range(1, int(rng.integers(1, 4)) + 1)), period
-
-
-def seasonal_trend(rng, length):
-    values, period = seasonal(rng, length)
-    return values + rng.normal(0.0, 2.0) * np.arange(length) / length, period
-
-
-def seasonal_noise(rng, length):
-    values, period = seasonal(rng, length)
-    return values + rng.normal(0.0, rng.uniform(0.2, 0.5), length), period
-
-
-def ar1_drift(rng, length):
-    """A linear drift plus AR(1) noise (phi 0.5-0.95)."""
-    phi, noise = rng.uniform(0.5, 0.95), rng.normal(0.0, 1.0, length)
-    ar = np.zeros(length)
-    for i in range(1, length):
-        ar[i] = phi * ar[i - 1] + noise[i]
-    return rng.normal(0.0, 0.02) * np.arange(length) + ar, 1
 
 
 def kernel_synth(rng, length):
@@ -60,18 +27,9 @@ def kernel_synth(rng, length):
     return series[start:start + length], period if period <= CONTEXTS[0] else 1
 
 
-def multisine(rng, length):
-    """2-4 sinusoids at distinct harmonics (1-6) of a common season of 24 or 48 values, amplitudes 0.25-1."""
-    period = int(rng.choice([24, 48]))
-    orders = rng.choice(np.arange(1, 7), size=int(rng.integers(2, 5)), replace=False)
-    t = np.arange(length)
-    values = sum(rng.uniform(0.25, 1.0) * np.sin(2 * np.pi * order * t / period + rng.uniform(0, 2 * np.pi)) for order in orders)
-    return values, period // math.gcd(period, *map(int, orders))
-
-
-FAMILIES = {"seasonal": seasonal, "seasonal_trend": seasonal_trend, "seasonal_noise": seasonal_noise, "ar1_drift": ar1_drift,
-            "random_walk": synthetic.random_walk, "kernel_synth": kernel_synth, "motif": synthetic.motif, "multisine": multisine,
-            "regime_change": synthetic.piecewise}
+FAMILIES = {"seasonal": synthetic.harmonic_seasonal, "seasonal_trend": synthetic.seasonal_trend,
+            "seasonal_noise": synthetic.seasonal_noise, "ar1_drift": synthetic.ar1_drift, "random_walk": synthetic.random_walk,
+            "kernel_synth": kernel_synth, "motif": synthetic.motif, "multisine": synthetic.multisine, "regime_change": synthetic.piecewise}
 
 
 def benchmark_set(per_family: int = SERIES_PER_FAMILY, seed: int = SEED) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -36,7 +36,8 @@ def schedule(log: dict) -> str:
                 f"stored weights with a fresh AdamW")
     for c in long:
         text += (f"; then, from those stored weights with a fresh AdamW, {c['steps']:,} steps at context {c['context_length']} and "
-                 f"prediction {c['prediction_length']} (lr {c['learning_rate']}, batch {c['batch_size']}, data seed {c['data_seed']})")
+                 f"prediction {c['prediction_length']} (lr {c['learning_rate']}, batch {c['batch_size']}, data seed {c['data_seed']}"
+                 f"{', a broader data mix' if 'data_mix' in c else ''})")
     return f"**{text}**" if len(cycles) == 1 else f"{text}; **{sum(c['steps'] for c in cycles):,} steps** in all"
 
 
