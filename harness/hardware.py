@@ -21,6 +21,7 @@ def matmul_gflops(dtype: str, device: str = "cpu", n: int = 1024, repeats: int =
 
     a = torch.randn(n, n, device=device).to(getattr(torch, dtype))
     b = torch.randn(n, n, device=device).to(getattr(torch, dtype))
+
     def seconds() -> float:
         if device.startswith("cuda"):
             torch.cuda.synchronize()

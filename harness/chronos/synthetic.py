@@ -207,8 +207,8 @@ class SeriesSource:
     def __post_init__(self):
         self.rng = np.random.default_rng(self.seed)
         self.kernel_pool = kernel_pool(self.seed, self.kernel_pool_size)
-        self.families = list(MIXES[self.mix])
-        self.weights = np.array([MIXES[self.mix][f] for f in self.families])
+        self.families, weights = zip(*MIXES[self.mix].items())
+        self.weights = np.array(weights)
 
     def _kernel_window(self):
         series, period = self.kernel_pool[int(self.rng.integers(len(self.kernel_pool)))]
