@@ -1,4 +1,11 @@
+import os
+
 import pytest
+
+# Under pytest-xdist (`-n`), each worker and the claims runs it starts get an equal share of the cores: torch's default of
+# one thread per core in every worker oversubscribes the CPU. Set before any test module imports torch.
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, len(os.sched_getaffinity(0)) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))))
 
 
 @pytest.fixture(scope="session")

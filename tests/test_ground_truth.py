@@ -102,10 +102,11 @@ BUILT = {"short-context": ({**LAYOUTS["reference"], "context_length": 12}, "rrt_
 NARROWED = {"gentle-two-frequencies": ("gentle", "C9-spectral-period-is-smallest-gap", {"frequency_count": [2, 2]}, "spectral_period")}
 # which claim tests run on which planted layouts (-k expressions), so each model runs only the claims it has a cell for
 RUNS = {
-    "rrt_induction or input_sweeps": ("reference", "swapped", "none", "common-tokens"),
-    "input_sweeps and not common": ("recent", "early"),
+    "rrt_induction or common_tokens_find": ("reference", "swapped", "none", "common-tokens"),
+    "input_sweeps and not common": ("recent", "early", "none"),
     "test_multisine": ("reference", "multisine", "uniform", "two-right"),
-    "causal": ("copying", "reference", "none", "prefix"),
+    "removes_the_copy or prefix_matching": ("copying", "reference", "none", "prefix"),
+    "periodic_forecasts": ("reference", "none"),
     "lm_induction": ("lm-reference", "lm-positional", "lm-none", "lm-neighbours"),
 }
 

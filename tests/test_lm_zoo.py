@@ -1,6 +1,7 @@
 """The shipped attention-only language model: its training streams, a short run, a full reproduction, its card."""
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -40,16 +41,17 @@ def test_a_few_steps_lower_the_loss_and_keep_the_blocks_attention_only(tmp_path)
 def test_shipped_model_carries_its_card():
     log = json.loads((SHIPPED / "training_log.json").read_text())
     card = (SHIPPED / "README.md").read_text()
-    assert log["recipe"]["steps"] == RECIPE.steps, "the shipped weights come from the recipe in harness/zoo/lm_train.py"
+    assert log["recipe"] == json.loads(json.dumps(asdict(RECIPE))), "the shipped weights come from the recipe in harness/causal_lm/training.py"
     for number in (f"{log['parameters']:,}", str(log["final_train_loss"]), str(log["held_out_loss"])):
         assert number in card
     for label in ("L1", "L2", "L3", "L4", "L5", "L6", "L7"):
         assert f"| {label}-lm-" in card, label
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (SHIPPED / "model.safetensors").is_file(), reason="the attention-only model is not shipped")
 def test_one_command_reproduces_the_shipped_model(tmp_path):
-    """The full recipe (about 1.5 min on 2 cores) lands within 2% of the shipped held-out loss and grows an induction head."""
+    """The full recipe (1.5-2.5 min on 2 cores) lands within 2% of the shipped held-out loss and grows an induction head."""
     from harness.causal_lm import measure as lm
 
     shipped_log = json.loads((SHIPPED / "training_log.json").read_text())
