@@ -1,3 +1,4 @@
+import functools
 import os
 
 import pytest
@@ -22,6 +23,15 @@ def planted_dirs(tmp_path_factory):
         return built[(name, seed)]
 
     return get
+
+
+@pytest.fixture
+def small_kernel_pool(monkeypatch):
+    """small_kernel_pool(training_module): that module's training draws KernelSynth windows from 8 Gaussian-process draws
+    instead of 256 (about 25 s a seed to build), for tests of the training loop rather than of its data."""
+    from harness.chronos.synthetic import SeriesSource
+
+    return lambda module: monkeypatch.setattr(module, "SeriesSource", functools.partial(SeriesSource, kernel_pool_size=8))
 
 
 @pytest.fixture(scope="session")

@@ -218,14 +218,11 @@ def test_a_claims_run_on_both_families_reports_induction_heads_by_family(tmp_pat
 
 
 @pytest.mark.parametrize("size", ["bolt-nano", "chronos2-nano"])
-def test_a_few_training_steps_lower_the_loss_and_write_a_checkpoint_of_the_family(tmp_path, monkeypatch, size):
-    import functools
-
-    from harness.chronos.synthetic import SeriesSource
+def test_a_few_training_steps_lower_the_loss_and_write_a_checkpoint_of_the_family(tmp_path, monkeypatch, small_kernel_pool, size):
     from harness.patch_models import training
 
     # a small kernel pool and few series: the test checks the loop, not the data
-    monkeypatch.setattr(training, "SeriesSource", functools.partial(SeriesSource, kernel_pool_size=8))
+    small_kernel_pool(training)
     monkeypatch.setattr(training, "HELD_OUT_SERIES", 32)
     monkeypatch.setattr(training, "CHRONOS2_POOL", 256)
     log = training.train(size, tmp_path / size, steps=200)
@@ -236,21 +233,18 @@ def test_a_few_training_steps_lower_the_loss_and_write_a_checkpoint_of_the_famil
     assert np.isfinite(log["held_out_loss"]) and log["trainer"].startswith("chronos.chronos2" if "chronos2" in size else "harness.zoo.fit")
 
 
-def test_a_resumed_bolt_run_ends_where_one_uninterrupted_run_ends(tmp_path, monkeypatch):
-    import functools
+def test_a_resumed_bolt_run_ends_where_one_uninterrupted_run_ends(tmp_path, monkeypatch, small_kernel_pool):
     from dataclasses import asdict
 
     from safetensors.torch import load_file
 
-    from harness.chronos.synthetic import SeriesSource
     from harness.patch_models import training
 
     two_cycles = training.Recipe(**{**asdict(training.SIZES["bolt-nano"]), "steps": 30, "restarts": (30,), "cycle_dtype": "bfloat16",
                                     "batch_size": 8})
     monkeypatch.setitem(training.SIZES, "bolt-nano", two_cycles)
-    # a small kernel pool and few held-out series: the test checks that the cycles resume bit for bit, not the data
-    monkeypatch.setattr(training, "SeriesSource", functools.partial(SeriesSource, kernel_pool_size=8))
-    monkeypatch.setattr(training, "HELD_OUT_SERIES", 16)
+    small_kernel_pool(training)
+    monkeypatch.setattr(training, "HELD_OUT_SERIES", 16)  # the held-out loss only has to match, not to be precise
     whole = training.train("bolt-nano", tmp_path / "whole")
     monkeypatch.setitem(training.SIZES, "bolt-nano", training.Recipe(**{**asdict(two_cycles), "restarts": ()}))
     training.train("bolt-nano", tmp_path / "first")

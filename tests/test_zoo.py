@@ -1,6 +1,5 @@
 """The zoo: in-code training data, the Chronos training objective, the shipped checkpoints and their cards."""
 
-import functools
 import json
 from dataclasses import asdict
 
@@ -13,9 +12,6 @@ from harness.chronos.synthetic import MIXES, SeriesSource, kernel_synth
 from harness.zoo.forecasts import mase, seasonal_naive
 from harness.chronos.training import CONTEXT_LENGTH, PREDICTION_LENGTH, SHORT_CONTEXT, SHORT_PREDICTION, SIZES, train
 
-# training draws KernelSynth windows from a pool of 256 Gaussian-process draws per seed (about 25 s to build); tests of
-# the training loop draw from 8
-SMALL_POOL_SOURCE = functools.partial(SeriesSource, kernel_pool_size=8)
 SHIPPED = [model_dir(spec.removeprefix("zoo:")) for spec in shipped() if spec.removeprefix("zoo:") in SIZES]
 
 
@@ -52,13 +48,13 @@ def test_seasonal_naive_and_mase():
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU"))])
-def test_a_few_training_steps_lower_the_loss_and_write_a_loadable_checkpoint(tmp_path, monkeypatch, device):
+def test_a_few_training_steps_lower_the_loss_and_write_a_loadable_checkpoint(tmp_path, small_kernel_pool, device):
     from chronos import ChronosPipeline
 
     from harness.chronos import training
     from harness.models import load_model
 
-    monkeypatch.setattr(training, "SeriesSource", SMALL_POOL_SOURCE)  # the test checks the loop, not the data
+    small_kernel_pool(training)
     log = train("nano", tmp_path / "nano", steps=60, device=device, log_every=20, eval_every=60)
     losses = [point["train_loss"] for point in log["curve"]]
     assert losses[-1] < losses[0] - 0.5, losses
@@ -68,7 +64,7 @@ def test_a_few_training_steps_lower_the_loss_and_write_a_loadable_checkpoint(tmp
     assert load_model(str(tmp_path / "nano"), "cpu", "float32").context_length == SHORT_CONTEXT, "--steps trains one short cycle"
 
 
-def test_a_resumed_run_ends_where_one_uninterrupted_run_ends(tmp_path, monkeypatch):
+def test_a_resumed_run_ends_where_one_uninterrupted_run_ends(tmp_path, monkeypatch, small_kernel_pool):
     """Two short cycles and the long one in one process, or the first short cycle and then the rest from its checkpoint."""
     from safetensors.torch import load_file
 
@@ -78,9 +74,8 @@ def test_a_resumed_run_ends_where_one_uninterrupted_run_ends(tmp_path, monkeypat
     three_cycles = Recipe(**{**asdict(SIZES["nano"]), "steps": 30, "restarts": (30,), "stored_dtype": "bfloat16", "long_steps": 40,
                              "long_learning_rate": 1e-3, "long_batch_size": 4, "long_mix": "forecasting"})
     monkeypatch.setitem(SIZES, "nano", three_cycles)
-    # a small kernel pool and few held-out series: the test checks that the cycles resume bit for bit, not the data
-    monkeypatch.setattr(training, "SeriesSource", SMALL_POOL_SOURCE)
-    monkeypatch.setattr(training, "HELD_OUT_SERIES", 32)
+    small_kernel_pool(training)
+    monkeypatch.setattr(training, "HELD_OUT_SERIES", 32)  # the held-out loss only has to match, not to be precise
     whole = train("nano", tmp_path / "whole", log_every=10, eval_every=30)
     monkeypatch.setitem(SIZES, "nano", Recipe(**{**asdict(three_cycles), "restarts": (), "long_steps": 0}))
     train("nano", tmp_path / "first", log_every=10, eval_every=30)
