@@ -5,12 +5,12 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from harness import verdict
 from harness.chronos import figures
 from harness.chronos.induction import RRTSettings, measure_rrt
 from harness.chronos.sweeps import per_seed_counts
 from harness.claims import claim
-from harness.report.format import format_value
-from harness.settings import alpha, open_unit, parameter, seeds, threshold
+from harness.settings import open_unit, parameter, seeds, threshold
 from harness.stats import bootstrap_mean_ci, rank_trend
 
 
@@ -18,7 +18,6 @@ from harness.stats import bootstrap_mean_ci, rank_trend
 class SizeTrend(RRTSettings):
     threshold: float = threshold()
     seeds: int = seeds()
-    alpha: float = alpha()
 
 
 @dataclass(frozen=True)
@@ -57,26 +56,42 @@ def measurement(models, s) -> dict:
             "chance_level": 1 / s.encoder_length}
 
 
+def size_steps(table: list[dict], s) -> list[dict]:
+    """Each step up in size: the per-seed difference in head count (larger minus smaller, the same seed's inputs),
+    with its bootstrap CI over seeds. Seeds redraw the RRT inputs, so the CI is the measurement noise of these
+    checkpoints, not a sample of models."""
+    steps = []
+    for smaller, larger in zip(table, table[1:]):
+        differences = [b["total"] - a["total"] for a, b in zip(smaller["per_seed"], larger["per_seed"])]
+        mean, low, high = bootstrap_mean_ci(differences, s.confidence, s.n_resamples, seed=0)
+        steps.append({"smaller": smaller["model"], "larger": larger["model"], "per_seed": differences,
+                      "mean": float(mean), "ci": [float(low), float(high)]})
+    return steps
+
+
 @C2.mark
 def test_induction_heads_grow_with_model_size(models, measure, evidence):
     needs_two_models(models, C2.id)
     s = C2.settings
     table = size_table(measure, models, s)
-    trend = rank_trend([row["parameters"] for row in table for _ in row["per_seed"]],
-                       [cell["total"] for row in table for cell in row["per_seed"]], method="kendall", alternative="greater")
-    means = [row["total"]["mean"] for row in table]
-    increasing = all(later > earlier for earlier, later in zip(means, means[1:]))
-    evidence.decisive("Kendall tau-b (parameters vs per-seed head count)", trend["statistic"])
+    steps = size_steps(table, s)
+    weakest = min(steps, key=lambda step: step["ci"][0])
+    decided = [verdict.beyond_bar(*step["ci"], 0.0) for step in steps]
+    evidence.decisive("head count gained by the weakest step up in size (seed mean)", weakest["mean"], ci=weakest["ci"], chance=0.0,
+                      null="models of different sizes with as many heads: a difference of 0")
     evidence.measured(measurement(models, s))
-    evidence.record(size_table=table, kendall=trend, seed_means_increase=increasing, alpha=s.alpha)
+    evidence.record(size_table=table, steps=steps, unit_of_analysis="the given checkpoints; seeds estimate measurement noise",
+                    model_level_kendall=rank_trend([row["parameters"] for row in table], [row["total"]["mean"] for row in table],
+                                                   method="kendall", alternative="greater"))
     evidence.figure(figures.size_table(table))
     evidence.figure(figures.size_rows(table))
-    if not any(means):
-        evidence.inconclusive(f"no head clears {s.threshold} in any model at any seed: nothing to grow")
-    summary = ", ".join(f"{row['model']} ({row['parameters']:,}): {row['total']['mean']:.1f}" for row in table)
-    assert increasing and trend["p_value"] < s.alpha, (
-        f"head counts by size: {summary}; seed means increase: {increasing}; "
-        f"Kendall tau={format_value(trend['statistic'])}, p={trend['p_value']:.3g} (alpha {s.alpha})")
+    if not any(row["total"]["mean"] for row in table):
+        evidence.inconclusive(f"no head clears {s.threshold} in any model at any seed: nothing to grow", kind="floor:no-induction-heads")
+    outcome = (verdict.failed() if any(d.outcome == verdict.FAILED for d in decided) else
+               verdict.passed() if all(d.outcome == verdict.PASSED for d in decided) else verdict.straddles())
+    summary = "; ".join(f"{step['smaller']} -> {step['larger']}: {step['mean']:+.2f} (CI {step['ci'][0]:+.2f}..{step['ci'][1]:+.2f})"
+                        for step in steps)
+    evidence.conclude(outcome, f"head count per step up in size, larger minus smaller over {s.seeds} seeds: {summary}")
 
 
 @C3.mark
@@ -87,14 +102,15 @@ def test_induction_share_levels_off(models, measure, evidence):
     second, largest = table[-2], table[-1]
     differences = np.array([abs(a["share"] - b["share"]) for a, b in zip(largest["per_seed"], second["per_seed"])])
     mean, low, high = bootstrap_mean_ci(differences, s.confidence, s.n_resamples, seed=0)
-    evidence.decisive("|share difference| of the two largest models", mean, ci=(low, high))
+    evidence.decisive("|share difference| of the two largest models", mean, ci=(low, high), chance=s.share_tolerance,
+                      null="an equivalence test: shares that have not levelled off differ by more than share_tolerance, its boundary")
     evidence.measured(measurement(models, s))
     evidence.record(size_table=table, compared=[second["model"], largest["model"]], share_tolerance=s.share_tolerance)
     evidence.figure(figures.size_table(table))
     evidence.figure(figures.size_rows(table))
     if largest["share"]["ci"][0] <= 0:
         evidence.inconclusive(f"no clear induction heads in the largest model, {largest['model']} (share CI {largest['share']['ci'][0]:.3f}.."
-                              f"{largest['share']['ci'][1]:.3f} reaches 0): a share of zero cannot level off")
-    assert high <= s.share_tolerance, (
+                              f"{largest['share']['ci'][1]:.3f} reaches 0): a share of zero cannot level off", kind="floor:no-induction-heads")
+    evidence.conclude(verdict.against_bar(low, high, s.share_tolerance, direction="below"), (
         f"shares {second['model']} {second['share']['mean']:.3f} vs {largest['model']} {largest['share']['mean']:.3f}: "
-        f"|difference| {mean:.3f} (CI {low:.3f}..{high:.3f}) exceeds tolerance {s.share_tolerance}")
+        f"|difference| {mean:.3f} (CI {low:.3f}..{high:.3f}) against tolerance {s.share_tolerance}"))

@@ -1,15 +1,18 @@
 """Findings about cross-attention spectra on multisine series."""
 
 from dataclasses import dataclass
+from math import comb
 
 import numpy as np
 import pytest
 from hypothesis import example, given, note
+from scipy import stats
 
 from generators.chronos.multisine import REFERENCE_EXAMPLE
 from generators.chronos.strategies import multisines
 from generators.patches.multisine import PATCH_EXAMPLE
 from generators.patches.strategies import patch_multisines
+from harness import verdict as v
 from harness.chronos import figures
 from harness.chronos.induction import RRTSettings, measure_rrt
 from harness.chronos.multisine import measure_multisine
@@ -31,6 +34,8 @@ class Spectra:
     patch_steps_range: tuple[int, int] = parameter((256, 512), interval(16), "how many samples a drawn multisine has on a patch model "
                                                    "(whole patches, t1 = 2 s)")
     min_examples: int = parameter(3, integer(1), "inputs the claim must evaluate before it can pass")
+    null_inputs: int = parameter(3, integer(1), "seeded permutations of each input (its values in random order, one attention "
+                                 "position at a time) on which the same heads give the null")
 
 
 @dataclass(frozen=True)
@@ -39,28 +44,36 @@ class SpectralPeriod(Spectra):
 
 
 @dataclass(frozen=True)
+class Peaks(Spectra):
+    min_difference: float = parameter(0.01, positive, "log10 ratio the paired difference's CI must clear, on either side: "
+                                      "rows that ignore the series differ from their null by rounding noise alone")
+
+
+@dataclass(frozen=True)
 class AmplitudeTrend(RRTSettings):
     threshold: float = threshold()
     alpha: float = alpha()
-    top_k: int = parameter(3, integer(1), "size of the top sets compared")
+    min_series_weight: float = parameter(0.01, open_unit, "a row with less of the query's attention on the series has no amplitude")
 
 
 C9 = claim("C9-spectral-period-is-smallest-gap", SpectralPeriod)
 C9_ALT = claim("C9-alt-spectral-period-is-fundamental", SpectralPeriod)
-C10 = claim("C10-attention-spectra-peak-at-signal-frequencies", Spectra)
+C10 = claim("C10-attention-spectra-peak-at-signal-frequencies", Peaks)
 C11 = claim("C11-induction-heads-carry-largest-spectral-amplitude", AmplitudeTrend)
 
 
 TOKEN_MODELS, PATCH_MODELS = ("chronos-t5",), ("chronos-bolt", "chronos-2")
 EXAMPLES = (REFERENCE_EXAMPLE, PATCH_EXAMPLE)  # the study's example, and its shape on the patch grid
+PERMUTED = ("the same heads on {n} seeded permutations of the input (its values in random order, one attention position at a "
+            "time: the same values, no frequencies), scored at the input's {what}")
 
 
-def drawn(s: Spectra):
-    return multisines(s.frequency_count, s.steps_range)
+def drawn(s: Spectra, progression: bool = False):
+    return multisines(s.frequency_count, s.steps_range, progression=progression)
 
 
-def drawn_on_patches(s: Spectra):
-    return patch_multisines(s.frequency_count, s.patch_steps_range)
+def drawn_on_patches(s: Spectra, progression: bool = False):
+    return patch_multisines(s.frequency_count, s.patch_steps_range, progression=progression)
 
 
 def context_values(chronos) -> int:
@@ -84,14 +97,17 @@ def measure_signal(chronos, measure, evidence, s: Spectra, signal):
     return measurement
 
 
-def too_few_energetic(evidence, signal, energetic: int, s: Spectra, **statistics):
-    """Inconclusive on the study's example; any other input is not evaluated."""
+def null_measurements(chronos, measure, s: Spectra, signal, measurement):
+    """The same model on s.null_inputs seeded permutations of the input, one attention position (value or patch) at a time."""
+    return [measure(measure_multisine, chronos, signal.permuted(seed, measurement.values_per_position)) for seed in range(s.null_inputs)]
+
+
+def too_few_energetic(evidence, signal, reason: str, **statistics):
+    """Inconclusive on the study's example (floor:too-few-heads); any other input is not evaluated, counted by reason."""
     if signal in EXAMPLES:
-        evidence.decisive("heads with spectral energy", energetic)
         evidence.record(**statistics)
-        evidence.inconclusive(f"{energetic} heads have std/mean >= {s.min_variation} and weight >= {s.min_series_weight} on the series; "
-                              f"need {s.min_heads}")
-    evidence.not_evaluated(f"fewer than {s.min_heads} heads with std/mean >= {s.min_variation} and weight >= {s.min_series_weight} on the series")
+        evidence.inconclusive(reason, kind=v.FLOOR + "too-few-heads")
+    evidence.not_evaluated(reason.split(";")[0])
 
 
 def period_claim(chronos, measure, evidence, bound, signal, prediction: str):
@@ -100,49 +116,65 @@ def period_claim(chronos, measure, evidence, bound, signal, prediction: str):
     predicted = measurement.predictions()
     other = "fundamental" if prediction == "smallest_gap" else "smallest_gap"
     agreement, alternative = (measurement.period_agreement(predicted[key], s.min_variation, s.min_series_weight, s.confidence) for key in (prediction, other))
-    if agreement["energetic_heads"] < s.min_heads:
-        too_few_energetic(evidence, signal, agreement["energetic_heads"], s, period_agreement=agreement)
-    holds = agreement["share_ci"][0] >= s.min_share
+    energetic, n = measurement.energetic(s.min_variation, s.min_series_weight), agreement["energetic_heads"]
+    if n < s.min_heads:
+        too_few_energetic(evidence, signal, f"fewer than {s.min_heads} heads with std/mean >= {s.min_variation} and weight >= "
+                          f"{s.min_series_weight} on the series; {n} have", period_agreement=agreement)
+    nulls = null_measurements(chronos, measure, s, signal, measurement)
+    null_share = float(np.mean([null.matches(predicted[prediction])[energetic] for null in nulls]))
+    bar = max(s.min_share, null_share)
+    reachable = v.smallest_wilson_share(n, s.confidence)
+    if reachable < bar:
+        too_few_energetic(evidence, signal, f"too few energetic heads for the Wilson lower bound to reach the bar; {n} heads: even "
+                          f"{n}/{n} gives {reachable:.2f} < max(min_share {s.min_share}, null share {null_share:.2f}) = {bar:.2f}",
+                          period_agreement=agreement, null_share=null_share)
+    low, high = agreement["share_ci"]
+    verdict = v.against_bar(low, high, bar)
     example_record = {**signal.describe(), "smallest_gap_hz": predicted["smallest_gap"], "fundamental_hz": predicted["fundamental"],
                       "measured_most_common_period_hz": agreement["most_common_period_hz"], "share_matching": agreement["share"],
-                      "share_ci": agreement["share_ci"], f"share_matching_{other}": alternative["share"], "energetic_heads": agreement["energetic_heads"]}
+                      "share_ci": agreement["share_ci"], "null_share": null_share, "bar": bar,
+                      f"share_matching_{other}": alternative["share"], "energetic_heads": n}
     note(f"measured: {example_record}")
-    evidence.example(example_record, holds=holds)
-    evidence.decisive(f"share of energetic heads with period = {prediction}", agreement["share"], ci=agreement["share_ci"])
+    evidence.decisive(f"share of energetic heads with period = {prediction}", agreement["share"], ci=agreement["share_ci"], chance=null_share,
+                      null=PERMUTED.format(n=s.null_inputs, what=f"{prediction} ({predicted[prediction]:.3g} Hz)")
+                      + f"; the bar is max(min_share {s.min_share}, null share)")
     supported = prediction if agreement["share"] > alternative["share"] else other if alternative["share"] > agreement["share"] else "both equally"
-    evidence.record(**{"period_agreement_" + prediction: agreement, "period_agreement_" + other: alternative, "supported_by_data": supported})
+    evidence.record(**{"period_agreement_" + prediction: agreement, "period_agreement_" + other: alternative, "supported_by_data": supported,
+                       "null_share": null_share, "bar": bar})
     if signal in EXAMPLES:
         evidence.figure(figures.spectra(chronos.name, measurement.figure_data()))
-    assert holds, (
-        f"{chronos.name}: frequencies {list(signal.frequencies)} Hz: {agreement['matching_heads']}/{agreement['energetic_heads']} heads "
-        f"have period {predicted[prediction]:.3g} Hz ({prediction}), CI {agreement['share_ci'][0]:.2f}..{agreement['share_ci'][1]:.2f} "
-        f"< {s.min_share}; smallest gap {predicted['smallest_gap']:.3g} Hz, fundamental {predicted['fundamental']:.3g} Hz, "
-        f"most common measured period {agreement['most_common_period_hz']} Hz")
+    relation = {v.PASSED: ">=", v.FAILED: "<"}.get(verdict.outcome, "straddles")
+    evidence.example(example_record, verdict, (
+        f"{chronos.name}: frequencies {list(signal.frequencies)} Hz: {agreement['matching_heads']}/{n} heads have period "
+        f"{predicted[prediction]:.3g} Hz ({prediction}), CI {low:.2f}..{high:.2f} {relation} bar {bar:.2f} (min_share {s.min_share}, "
+        f"null share {null_share:.2f}); smallest gap {predicted['smallest_gap']:.3g} Hz, fundamental {predicted['fundamental']:.3g} Hz, "
+        f"most common measured period {agreement['most_common_period_hz']} Hz"))
 
 
+# The drawn sets are arithmetic progressions k0 * (1 + i * m): see the registry's decision for why
 @C9.mark_for(*TOKEN_MODELS)
-@given(signal=drawn(C9.settings))
+@given(signal=drawn(C9.settings, progression=True))
 @example(signal=REFERENCE_EXAMPLE)
 def test_multisine_spectral_period_is_smallest_gap(chronos, measure, evidence, signal):
     period_claim(chronos, measure, evidence, C9, signal, "smallest_gap")
 
 
 @C9.mark_for(*PATCH_MODELS)
-@given(signal=drawn_on_patches(C9.settings))
+@given(signal=drawn_on_patches(C9.settings, progression=True))
 @example(signal=PATCH_EXAMPLE)
 def test_multisine_spectral_period_is_smallest_gap_on_patches(model, measure, evidence, signal):
     period_claim(model, measure, evidence, C9, signal, "smallest_gap")
 
 
 @C9_ALT.mark_for(*TOKEN_MODELS)
-@given(signal=drawn(C9_ALT.settings))
+@given(signal=drawn(C9_ALT.settings, progression=True))
 @example(signal=REFERENCE_EXAMPLE)
 def test_multisine_spectral_period_is_fundamental(chronos, measure, evidence, signal):
     period_claim(chronos, measure, evidence, C9_ALT, signal, "fundamental")
 
 
 @C9_ALT.mark_for(*PATCH_MODELS)
-@given(signal=drawn_on_patches(C9_ALT.settings))
+@given(signal=drawn_on_patches(C9_ALT.settings, progression=True))
 @example(signal=PATCH_EXAMPLE)
 def test_multisine_spectral_period_is_fundamental_on_patches(model, measure, evidence, signal):
     period_claim(model, measure, evidence, C9_ALT, signal, "fundamental")
@@ -165,16 +197,27 @@ def test_multisine_spectra_peak_at_signal_frequencies_on_patches(model, measure,
 def peak_claim(chronos, measure, evidence, signal):
     s = C10.settings
     measurement = measure_signal(chronos, measure, evidence, s, signal)
-    ratios = measurement.signal_energy_log_ratios(s.min_variation, s.min_series_weight)
-    if len(ratios) < s.min_heads:
-        too_few_energetic(evidence, signal, len(ratios), s)
-    mean, low, high = bootstrap_mean_ci(ratios, s.confidence, s.n_resamples, seed=0)
-    example_record = {**signal.describe(), "energetic_heads": len(ratios), "mean_log10_ratio": float(mean), "ci": [float(low), float(high)]}
+    energetic = measurement.energetic(s.min_variation, s.min_series_weight)
+    if energetic.sum() < s.min_heads:
+        too_few_energetic(evidence, signal, f"fewer than {s.min_heads} heads with std/mean >= {s.min_variation} and weight >= "
+                          f"{s.min_series_weight} on the series; {int(energetic.sum())} have")
+    ratios = measurement.log_ratios_at(signal.frequencies)[energetic]
+    nulls = null_measurements(chronos, measure, s, signal, measurement)
+    null_ratios = np.mean([null.log_ratios_at(signal.frequencies)[energetic] for null in nulls], axis=0)  # per head
+    difference, low, high = bootstrap_mean_ci(ratios - null_ratios, s.confidence, s.n_resamples, seed=0)
+    chance = float(null_ratios.mean())
+    verdict = v.passed() if low > s.min_difference else v.failed() if high < -s.min_difference else v.straddles()
+    example_record = {**signal.describe(), "energetic_heads": int(energetic.sum()), "mean_log10_ratio": float(ratios.mean()),
+                      "null_mean_log10_ratio": chance, "mean_difference": float(difference), "difference_ci": [float(low), float(high)]}
     note(f"measured: {example_record}")
-    evidence.example(example_record, holds=low > 0)
-    evidence.decisive("mean log10(energy near k_i / energy elsewhere) over energetic heads", mean, ci=(low, high), chance=0.0)
-    assert low > 0, (f"{chronos.name}: frequencies {list(signal.frequencies)} Hz: mean log10 energy ratio {mean:.3f} "
-                     f"(CI {low:.3f}..{high:.3f}) over {len(ratios)} heads does not clear 0")
+    # the interval of the mean ratio is the paired difference's, placed on the null's mean
+    evidence.decisive("mean log10(energy near k_i / energy elsewhere) over energetic heads", float(ratios.mean()),
+                      ci=(chance + low, chance + high), chance=chance,
+                      null=PERMUTED.format(n=s.null_inputs, what="frequencies k_i") + "; decided on the per-head paired difference")
+    relation = {v.PASSED: "above", v.FAILED: "below"}.get(verdict.outcome, "straddling")
+    evidence.example(example_record, verdict, (
+        f"{chronos.name}: frequencies {list(signal.frequencies)} Hz: mean log10 energy ratio {ratios.mean():.3f} against {chance:.3f} "
+        f"on permuted inputs: paired difference {difference:.3f} (CI {low:.3f}..{high:.3f}) {relation} +/-{s.min_difference} over {len(ratios)} heads"))
 
 
 @C11.mark
@@ -185,20 +228,35 @@ def test_multisine_amplitude_follows_induction_score(model, measure, evidence):
     mosaic = measure(measure_rrt, chronos, s)
     rrt_score = np.maximum(mosaic.current.mean, mosaic.right.mean).ravel()
     measurement = measure(measure_multisine, chronos, signal)
-    amplitude = measurement.non_dc_amplitude().ravel()
-    trend = rank_trend(rrt_score, amplitude, alternative="greater")
-    top_rrt, top_amplitude = (set(np.argsort(-values)[:s.top_k]) for values in (rrt_score, amplitude))
-    overlap, chance_overlap = len(top_rrt & top_amplitude), s.top_k * s.top_k / len(rrt_score)
-    evidence.decisive("Spearman rho (RRT score vs non-DC spectral amplitude)", trend["statistic"], chance=0.0)
-    evidence.measured(measurement, rrt=mosaic.measurement())
+    amplitude = measurement.amplitude_per_weight(s.min_series_weight).ravel()
     induction_heads = mosaic.classify(s.threshold)
-    evidence.record(induction_heads=induction_heads, spearman=trend, alpha=s.alpha, per_head={"rrt_score": rrt_score.round(6).tolist(), "non_dc_amplitude": amplitude.round(6).tolist()},
-                    top_k={"k": s.top_k, "overlap": overlap, "chance_overlap": chance_overlap,
-                           **{f"top_{name}_heads": sorted(divmod(int(i), mosaic.heads_per_layer) for i in top)
-                              for name, top in (("rrt", top_rrt), ("amplitude", top_amplitude))}})
-    if not induction_heads["current"] + induction_heads["right"]:
+    members = sorted({layer * mosaic.heads_per_layer + head for kind in ("current", "right") for layer, head in induction_heads[kind]})
+    total, size = len(amplitude), len(members)
+    top = set(np.argsort(-amplitude, kind="stable")[:size].tolist())
+    overlap = len(top & set(members))
+    trend = rank_trend(rrt_score, amplitude, alternative="greater")
+    chance = size * size / total
+    evidence.measured(measurement, rrt=mosaic.measurement())
+
+    def heads(flat):
+        return sorted(divmod(int(i), mosaic.heads_per_layer) for i in flat)
+
+    evidence.record(induction_heads=induction_heads, spearman=trend, alpha=s.alpha,
+                    per_head={"rrt_score": rrt_score.round(6).tolist(), "amplitude_per_weight": amplitude.round(6).tolist()},
+                    top_amplitude_heads=heads(top), overlap=overlap, chance_overlap=chance)
+    if not members:
         best = mosaic.strongest_head()
         evidence.inconclusive(f"no head's RRT score clears {s.threshold} (CI lower bound; strongest {best['mean']:.3f}, chance {mosaic.chance:.3f}): "
-                              f"no induction head to rank, whatever rho ({format_value(trend['statistic'])}) says")
-    assert trend["p_value"] < s.alpha, (f"{chronos.name}: Spearman rho {format_value(trend['statistic'])} (p={trend['p_value']:.3g}) between RRT score and "
-                                        f"spectral amplitude; top-{s.top_k} overlap {overlap} (chance {chance_overlap:.2f})")
+                              f"no induction head to compare, whatever rho ({format_value(trend['statistic'])}) says", kind=v.FLOOR + "no-induction-heads")
+    null = stats.hypergeom(total, size, size)  # random head sets of the induction set's size
+    p_for, p_against = float(null.sf(overlap - 1)), float(null.cdf(overlap))
+    smallest_p = 1.0 / comb(total, size)
+    evidence.decisive(f"induction heads among the {size} heads of largest spectral amplitude", overlap, chance=chance,
+                      null=f"hypergeometric: the overlap of {size} heads drawn at random from {total} with the {size} induction heads "
+                           f"(expected {chance:.3g}); p_for = P(overlap >= observed), p_against = P(overlap <= observed)")
+    evidence.record(p_for=p_for, p_against=p_against, smallest_attainable_p=smallest_p)
+    verdict = v.by_p_values(p_for, p_against, s.alpha, smallest_p)
+    evidence.conclude(verdict, (
+        f"{chronos.name}: {overlap} of the {size} induction heads {heads(members)} are among the {size} heads of largest spectral "
+        f"amplitude {heads(top)} (chance {chance:.2f}; p_for {p_for:.3g}, p_against {p_against:.3g}, alpha {s.alpha}, smallest attainable p "
+        f"{smallest_p:.3g}); Spearman rho {format_value(trend['statistic'])}"))

@@ -18,8 +18,9 @@ import yaml
 from harness.errors import RegistryError
 from harness.models import FAMILIES
 
-ENTRY_KEYS = {"id", "statement", "source", "family", "not_applicable", "parameters", "decision"}
-REQUIRED_KEYS = ENTRY_KEYS - {"family", "not_applicable"}
+ENTRY_KEYS = {"id", "statement", "source", "origin", "null_model", "family", "not_applicable", "parameters", "decision"}
+REQUIRED_KEYS = ENTRY_KEYS - {"family", "not_applicable", "origin", "null_model"}
+ORIGINS = ("finding", "extension")  # one of the studies' findings, or an extension of this project's
 TOP_LEVEL_KEYS = {"claims", "family"}
 CLAIM_ID = re.compile(r"^[A-Z][A-Za-z]*\d+[a-z]?(-[a-z0-9]+)+$")
 
@@ -35,6 +36,8 @@ class Claim:
     position: int = 0  # index in its registry file: reports list claims in this order
     registry: Path = Path("registry.yaml")
     not_applicable: dict[str, str] = field(default_factory=dict)  # family -> why the claim has no meaning there (skipped)
+    origin: str = "finding"  # "finding": one of the studies' findings; "extension": this project's
+    null_model: str = ""  # the value the deciding statistic takes when the effect is absent, and how it is obtained
 
     @property
     def family(self) -> str:
@@ -94,9 +97,12 @@ def _check_entry(path: Path, index: int, entry: Any, default_family: str | None)
         raise _entry_error(path, where, f"missing {', '.join(map(repr, missing))}; every claim needs {', '.join(sorted(REQUIRED_KEYS))}")
     if not isinstance(entry["id"], str) or not CLAIM_ID.match(entry["id"]):
         raise _entry_error(path, where, f"id {entry['id']!r} must start with its finding's label and use lowercase words, e.g. C1-induction-heads-exist")
-    for key in ("statement", "source", "decision"):
+    for key in ("statement", "source", "decision", *(k for k in ("null_model",) if k in entry)):
         if not isinstance(entry[key], str) or not entry[key].strip():
             raise _entry_error(path, where, f"'{key}' must be non-empty text")
+    origin = entry.get("origin", "finding")
+    if origin not in ORIGINS:
+        raise _entry_error(path, where, f"origin {origin!r} is unknown; use finding (one of the studies' findings) or extension (your own)")
     family = entry.get("family", default_family)
     if family is None:
         raise _entry_error(path, where, f"no family; add `family:` to the entry or at the top of the file ({', '.join(FAMILIES)})")
@@ -112,7 +118,7 @@ def _check_entry(path: Path, index: int, entry: Any, default_family: str | None)
     if not isinstance(parameters, dict):
         raise _entry_error(path, where, "'parameters' must be a mapping of parameter names to values")
     return Claim(entry["id"], entry["statement"].strip(), entry["source"].strip(), entry["decision"].strip(), families, dict(parameters),
-                 index, path, {name: reason.strip() for name, reason in not_applicable.items()})
+                 index, path, {name: reason.strip() for name, reason in not_applicable.items()}, origin, entry.get("null_model", "").strip())
 
 
 def parse_registry(path: Path, text: str) -> Registry:

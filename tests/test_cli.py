@@ -71,6 +71,6 @@ def test_zoo_card_is_written_by_each_models_family_with_claims_in_registry_order
         assert main(["zoo", "card", "--size", name, "--out", str(tmp_path / name), "--claims-report", str(tmp_path / "report.json")]) == 0
     chronos_card, lm_card = ((tmp_path / name / "README.md").read_text() for name in ("nano", "attn-only-2l"))
     assert chronos_card.index("| C1-a | passed |") < chronos_card.index("| C4-b | passed |") and "L1-c" not in chronos_card
-    assert "| L1-c | passed | heads = 3; chance 0.05 |" in lm_card and "C1-a" not in lm_card
+    assert "| L1-c | passed | heads = 3; null 0.05 |" in lm_card and "C1-a" not in lm_card
     assert main(["zoo", "evaluate", "--size", "attn-only-2l", "--out", str(tmp_path / "attn-only-2l")]) == 2
     assert "evaluated by `pytest claims/`" in capsys.readouterr().err

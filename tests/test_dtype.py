@@ -33,7 +33,16 @@ def test_embedded_default_gives_the_same_verdicts_in_bfloat16_and_float32(tmp_pa
     reports = {dtype: report for dtype, (result, report) in runs.items()}
     for dtype, (result, report) in runs.items():
         assert report is not None and report["run"]["dtype"] == dtype, result.stdout + result.stderr
-    assert outcomes(reports["float32"]) == outcomes(reports["bfloat16"])
+    # a verdict may move between decided and inconclusive where an interval lies that close to its bar, never from
+    # passed to failed or back
+    verdicts = {dtype: outcomes(report) for dtype, report in reports.items()}
+    assert verdicts["float32"].keys() == verdicts["bfloat16"].keys()
+    for key, outcome in verdicts["float32"].items():
+        assert {outcome, verdicts["bfloat16"][key]} != {"passed", "failed"}, key
+    kinds = {dtype: {(r["claim_id"], r["model"]): r["reason_kind"] for r in report["claims"]} for dtype, report in reports.items()}
+    for key in (key for key in verdicts["float32"] if verdicts["float32"][key] != verdicts["bfloat16"][key]):
+        undecided = next(dtype for dtype in verdicts if verdicts[dtype][key] == "inconclusive")
+        assert kinds[undecided][key] in ("straddles-bar", "undecided-inputs"), (key, kinds[undecided][key])
     mosaics = {dtype: {(r["claim_id"], r["model"]): r["statistics"]["mosaic"] for r in report["claims"] if "mosaic" in r["statistics"]}
                for dtype, report in reports.items()}
     assert mosaics["float32"] and mosaics["float32"].keys() == mosaics["bfloat16"].keys()

@@ -86,3 +86,37 @@ def test_a_site_the_model_lacks_is_named(loaded):
     with pytest.raises(HarnessError, match="unknown ablation 'scramble'"):
         capture.ablated_log_probs(loaded.model, np.zeros((1, 4), dtype=np.int64), np.zeros((1, 2), dtype=np.int64), [[]],
                                   np.zeros((1, 1), dtype=np.int64), method="scramble")
+
+
+@pytest.mark.parametrize("frequencies, steps, expected", [((5.0, 10.0, 20.0, 40.0), 301, 300), ((2.0, 3.0), 202, 201), ((4.0, 6.0), 205, 204)])
+def test_whole_periods_makes_a_multisine_repeat_exactly_in_samples(frequencies, steps, expected):
+    """C13's inputs: steps rounded to a whole number of fundamental periods, so the sampled series repeats with a whole period."""
+    from generators.chronos.multisine import Multisine
+    from harness.chronos.ablation import whole_periods
+
+    signal = whole_periods(Multisine(frequencies, (1.0,) * len(frequencies), (0.3,) * len(frequencies), t1=3.0, steps=steps))
+    assert signal.steps == expected and signal.frequencies == frequencies
+    period = signal.steps // (3 * int(np.gcd.reduce([int(k) for k in frequencies])))
+    values = signal.values()
+    np.testing.assert_allclose(values[period:], values[:-period], atol=1e-9)
+
+
+@pytest.mark.parametrize("ci, p_for, p_against, outcome", [
+    ((0.2, 0.4), 0.01, 1.0, "passed"),  # clears the bar and beats the random sets
+    ((0.0, 0.05), 0.01, 1.0, "failed"),  # the interval lies below the bar: evidence the effect is absent
+    ((0.2, 0.4), 1.0, 0.01, "failed"),  # the random sets beat the induction set
+    ((0.05, 0.4), 0.01, 1.0, "inconclusive"),  # straddles the bar
+    ((0.2, 0.4), 0.2, 0.8, "inconclusive"),  # clears the bar but does not beat the random sets
+])
+def test_the_ablation_verdict_is_three_way(ci, p_for, p_against, outcome):
+    from harness.chronos.ablation import ablation_verdict
+
+    assert ablation_verdict(sum(ci) / 2, ci, p_for, p_against, 0.05, 0.1).outcome == outcome
+
+
+def test_an_encoder_prefix_head_may_carry_its_own_sharpness():
+    from harness.chronos.planted import parse_encoder_prefix
+
+    assert parse_encoder_prefix(6, 4, [[2, 3, 1.5], [1, 2]], False) == [(2, 3, 1.5), (1, 2)]
+    with pytest.raises(HarnessError, match="sharpness > 0"):
+        parse_encoder_prefix(6, 4, [[2, 3, -1.0]], False)

@@ -9,22 +9,25 @@ import pytest
 import torch
 
 from claims_run import outcomes, run_claims
+from harness import metrics
 from harness.causal_lm import capture
 from harness.causal_lm import measure as lm
 from harness.errors import CaptureError, ModelLoadError
 from harness.models import load_model, resolve_checkpoint, spec_family
-from harness.causal_lm.planted import LAYOUTS, build
+from harness.causal_lm.planted import LAYOUTS, SPREAD_TWO, build_layout
 
 
 @pytest.fixture(scope="module")
 def planted_lm(tmp_path_factory):
     root = tmp_path_factory.mktemp("planted-lm")
-    paths = {name: build(root / name, layout["layers"], layout["heads"], layout["kinds"], name=name) for name, layout in LAYOUTS.items()}
+    paths = {name: build_layout(root / name, name) for name in LAYOUTS}
     return {name: load_model(str(path), "cpu", "float32") for name, path in paths.items()}
 
 
 EXPECTED_HEADS = {
-    "lm-reference": {"induction": [(1, 1)], "previous": [(0, 0)], "back-two": [(0, 2)]},
+    # the reference's look-back head is spread over five tokens: its weight two back (0.35) is below 0.4
+    "lm-reference": {"induction": [(1, 1)], "previous": [(0, 0)], "back-two": []},
+    "lm-sharp-two": {"induction": [(1, 1)], "previous": [(0, 0)], "back-two": [(0, 2)]},
     "lm-positional": {"induction": [(0, 1)], "previous": [], "back-two": []},
     "lm-none": {"induction": [], "previous": [], "back-two": []},
 }
@@ -37,11 +40,31 @@ def test_detectors_recover_exactly_the_planted_heads(planted_lm, layout):
         assert patterns.heads(kind, 0.4) == heads, kind
 
 
+def test_the_spread_head_peaks_two_back_over_five_tokens(planted_lm):
+    patterns = lm.measure_patterns(planted_lm["lm-reference"], lm.PatternSettings(sequence_length=20, batch_size=8, n_resamples=200))
+    profile = patterns.profile(0, 2)
+    assert [profile[k] for k in range(1, 6)] == pytest.approx(list(SPREAD_TWO), abs=0.01)
+    assert max(profile, key=profile.get) == 2 and profile[0] < 0.01
+
+
+@pytest.mark.parametrize("layout, head, tokens", [("lm-gated", (1, 1), 25), ("lm-gated-layer-0", (0, 0), 25)])
+def test_a_gated_head_works_for_its_tokens_only(planted_lm, layout, head, tokens):
+    """A gated head does its planted job for queries from tokens 1..n and attends to BOS (or the position after it) for the rest."""
+    from generators.causal_lm.tokens import repeated_tokens
+
+    batch = repeated_tokens(8, 20, 64, seed=0)
+    attention = capture.self_attention(planted_lm[layout].model, batch.input_ids).numpy()[:, head[0], head[1]]
+    offset = batch.period - 1 if layout == "lm-gated" else 1
+    queries = np.arange(batch.prefix + batch.period, batch.input_ids.shape[1])
+    target = attention[:, queries, queries - offset]
+    inside = batch.input_ids[:, queries] <= tokens
+    assert target[inside].min() > 0.99 and target[~inside].max() < 0.01
+
+
 @pytest.mark.parametrize("shift", [-1, 1])
 def test_an_off_by_one_induction_offset_finds_nothing(planted_lm, shift):
     """The induction score reads exactly the token after the first occurrence: one position off, the planted head scores ~0."""
     from generators.causal_lm.tokens import repeated_tokens
-    from harness import metrics
 
     batch = repeated_tokens(8, 20, 64, seed=0)
     attention = capture.self_attention(planted_lm["lm-reference"].model, batch.input_ids).numpy()
@@ -103,7 +126,7 @@ def test_family_is_read_from_config(planted_lm, tmp_path):
 EXPECTED_VERDICTS = {
     "lm-reference": {"L1": "passed", "L2": "passed", "L3": "passed", "L4": "passed", "L5": "passed", "L6": "passed", "L7": "failed"},
     "lm-positional": {"L1": "passed", "L2": "failed", "L3": "failed", "L5": "failed"},
-    "lm-none": {"L1": "failed", "L2": "failed", "L3": "inconclusive", "L4": "failed", "L5": "failed", "L6": "failed", "L7": "failed"},
+    "lm-none": {"L1": "failed", "L2": "failed", "L3": "inconclusive", "L4": "failed", "L5": "failed", "L6": "failed", "L7": "inconclusive"},
 }
 
 

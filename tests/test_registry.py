@@ -31,6 +31,17 @@ def test_shipped_registry_is_valid_and_in_known_families():
         assert claim.label[0] in "CL" and claim.statement and claim.decision
         assert claim.family == ("causal-lm" if claim.label.startswith("L") else "chronos-t5")  # the primary family
         assert claim.position == position and claim.registry == REGISTRY
+        # every shipped claim says whether it is a study's finding or this project's extension, and which null decides it
+        assert claim.origin in ("finding", "extension") and claim.null_model, claim.id
+        for outcome in ("passed", "failed", "inconclusive"):
+            assert outcome in claim.decision.lower(), f"{claim.id}: the decision states when it passes, fails and is inconclusive"
+
+
+def test_extensions_of_this_project_are_marked_apart_from_the_studies_findings():
+    origins = {claim.id: claim.origin for claim in load_registry(REGISTRY).values()}
+    assert {claim for claim, origin in origins.items() if origin == "extension"} >= {
+        "C1-induction-heads-exist-across-inputs", "C9-alt-spectral-period-is-fundamental", "C12-induction-heads-drive-the-copy",
+        "C13-induction-heads-carry-periodic-forecasts", "C14-prefix-matching-heads-in-the-encoder"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,8 @@ def test_settings_take_the_registry_values_and_keep_the_defaults():
         (lambda e: e.update(id="induction heads exist"), "must start with its finding's label"),
         (lambda e: e.update(family="bert"), "family 'bert' is unknown"),
         (lambda e: e.update(statement="  "), "'statement' must be non-empty text"),
+        (lambda e: e.update(origin="study"), "origin 'study' is unknown; use finding (one of the studies' findings) or extension"),
+        (lambda e: e.update(null_model=""), "'null_model' must be non-empty text"),
     ],
 )
 def test_bad_entries_name_the_file_and_the_entry(change, message):

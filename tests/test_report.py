@@ -16,7 +16,7 @@ from harness.report.schema import ClaimRecord, Report
 def claim_record(**overrides) -> ClaimRecord:
     record = ClaimRecord(
         claim_id="C1-induction-heads-exist", model="m", family="chronos-t5", test_id="claims/test_x.py::test_y[m]",
-        registry="claims/registry.yaml", position=0, outcome="passed", reason=None, statement="s", source="src", decision="d",
+        registry="claims/registry.yaml", position=0, outcome="passed", reason=None, reason_kind="clears-bar", origin="finding", statement="s", source="src", decision="d",
         parameters={"threshold": 0.3},
         statistics={"decisive": {"statistic": "heads", "value": 3, "ci": [2, 4], "chance": 0.05}, "measurement": {"model": "m"}},
         figures=[], counterexample=None, duration_s=0.5,
@@ -29,7 +29,7 @@ def test_report_matches_its_documented_schema(tmp_path):
     run_dir = writer.new_run_dir(tmp_path)
     document = report.new_report(report.run_info(tmp_path, "cpu", "float32", "fast"))
     document["claims"].append(claim_record())
-    document["claims"].append(claim_record(outcome="inconclusive", reason="too few heads"))
+    document["claims"].append(claim_record(outcome="inconclusive", reason="too few heads", reason_kind="floor:too-few-heads"))
     writer.write(run_dir, document, final=True)
     written = json.loads((tmp_path / "latest" / "report.json").read_text())
     assert set(written) == set(typing.get_type_hints(Report))
@@ -45,11 +45,16 @@ def test_report_matches_its_documented_schema(tmp_path):
 
 def test_markdown_is_rendered_from_the_json_alone(tmp_path):
     document = report.new_report(report.run_info(tmp_path, "cpu", "float32", "fast"))
-    document["claims"].append(claim_record(outcome="failed", reason="0 heads", counterexample={"sequence_length": 6}))
+    document["claims"].append(claim_record(outcome="failed", reason="0 heads", reason_kind="excludes-bar", counterexample={"sequence_length": 6}))
+    document["claims"].append(claim_record(claim_id="C9-alt-spectral-period-is-fundamental", origin="extension", position=1))
+    document["claims"][0]["statistics"]["decisive"]["null"] = "uniform attention"
     text = render_markdown(json.loads(json.dumps(document)))
-    assert "| C1-induction-heads-exist | m | **failed** | heads = 3 (CI 2..4); chance 0.05 |" in text
+    assert ("| C1-induction-heads-exist | finding | m | **failed** | excludes-bar | heads = 3 (CI 2..4); null 0.05 (uniform attention) |"
+            in text)
     assert 'Counterexample (shrunk): `{"sequence_length": 6}`' in text
-    assert "Reason: 0 heads" in text
+    assert "Reason (excludes-bar): 0 heads" in text
+    findings, extensions = text.index("Findings of the studies:"), text.index("Extensions of this project:")
+    assert findings < text.index("| C1-induction-heads-exist | FAIL 3 | 0.05 |") < extensions < text.index("| C9-alt-spectral-period-is-fundamental | pass 3 | 0.05 |")
 
 
 def test_a_failed_write_leaves_the_previous_file_whole(tmp_path, monkeypatch):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -14,6 +14,10 @@ class Multisine:
     phases: tuple[float, ...] = field(default=())
     t1: float = 3.0
     steps: int = 301
+    # the null inputs of the multisine claims: the same values with their blocks of ``shuffle_block`` values (one attention
+    # position) in a seeded random order, so the series keeps its values and loses its frequencies
+    shuffle_seed: int | None = None
+    shuffle_block: int = 1
 
     def __post_init__(self):
         if not self.phases:
@@ -29,11 +33,21 @@ class Multisine:
 
     def values(self) -> np.ndarray:
         t = np.arange(self.steps) * self.sample_spacing  # endpoint excluded
-        return sum(a * np.sin(2 * np.pi * k * t + phi) for k, a, phi in zip(self.frequencies, self.amplitudes, self.phases))
+        values = sum(a * np.sin(2 * np.pi * k * t + phi) for k, a, phi in zip(self.frequencies, self.amplitudes, self.phases))
+        if self.shuffle_seed is None:
+            return values
+        blocks = values[: self.steps // self.shuffle_block * self.shuffle_block].reshape(-1, self.shuffle_block)
+        order = np.random.default_rng([self.shuffle_seed, self.steps, self.shuffle_block]).permutation(len(blocks))
+        return np.concatenate([blocks[order].ravel(), values[len(blocks) * self.shuffle_block:]])
+
+    def permuted(self, seed: int, block: int = 1) -> "Multisine":
+        """This series with its blocks of ``block`` values in the order seed ``seed`` draws: same values, no frequencies."""
+        return replace(self, shuffle_seed=seed, shuffle_block=block)
 
     def describe(self) -> dict:
+        shuffled = {} if self.shuffle_seed is None else {"shuffle_seed": self.shuffle_seed, "shuffle_block": self.shuffle_block}
         return {"frequencies": list(self.frequencies), "amplitudes": list(self.amplitudes), "phases": list(self.phases),
-                "t1": self.t1, "steps": self.steps}
+                "t1": self.t1, "steps": self.steps, **shuffled}
 
 
 # The findings' example: smallest gap and fundamental are both 5 Hz.

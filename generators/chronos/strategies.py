@@ -64,22 +64,31 @@ def rrt_params(
 
 
 @st.composite
-def _multisines(draw, frequency_count, steps_range, t1, patch_size):
+def _multisines(draw, frequency_count, steps_range, t1, patch_size, progression):
     positions = draw(st.integers(-(-steps_range[0] // patch_size), steps_range[1] // patch_size))
     steps = positions * patch_size
     highest = int(positions / t1 / 4)  # below a quarter of the rate at which the attention row samples the series
     count = draw(st.integers(frequency_count[0], min(frequency_count[1], highest)))
-    frequencies = draw(st.lists(st.integers(1, highest), min_size=count, max_size=count, unique=True).map(sorted))
+    if progression:  # k_i = k0 + i * m * k0: a line spectrum that repeats every m * k0 (the smallest gap), fundamental k0
+        step_multiple = draw(st.integers(1, (highest - 1) // (count - 1)))  # count <= highest: lowest 1 always fits
+        lowest = draw(st.integers(1, highest // (1 + (count - 1) * step_multiple)))
+        frequencies = [lowest * (1 + i * step_multiple) for i in range(count)]
+    else:
+        frequencies = draw(st.lists(st.integers(1, highest), min_size=count, max_size=count, unique=True).map(sorted))
     amplitudes = draw(st.lists(st.floats(0.25, 1.0), min_size=count, max_size=count))
     phases = draw(st.lists(st.floats(0.0, 6.283), min_size=count, max_size=count))
     return Multisine(tuple(float(f) for f in frequencies), tuple(amplitudes), tuple(phases), t1=t1, steps=steps)
 
 
 def multisines(frequency_count: tuple[int, int] = (2, 5), steps_range: tuple[int, int] = (201, 512), t1: float = 3.0, *,
-               patch_size: int = 1):
+               patch_size: int = 1, progression: bool = False):
     """Multisine series with integer frequencies (on the 1/t1 grid) below a quarter of the rate at which the model's
     attention samples the series: every value for a token model, one position per patch of ``patch_size`` values for a
     patch model (whose series are then whole patches).
+
+    With ``progression`` the frequencies are k0 * (1 + i * m), i = 0..count-1: their line spectrum repeats every m * k0
+    (the smallest gap) and their fundamental is k0, the lowest frequency itself, so a reader that is linear in the value
+    and one that is sharply non-linear predict different spectral periods whenever m > 1.
 
     Shrinks towards two low frequencies, the fewest samples, amplitude 0.25 and phase 0.
     """
@@ -93,4 +102,4 @@ def multisines(frequency_count: tuple[int, int] = (2, 5), steps_range: tuple[int
     if int(fewest / t1 / 4) < frequency_count[0]:
         raise ValueError(f"{fewest * patch_size} samples ({fewest} attention positions) over {t1} s leave fewer than {frequency_count[0]} "
                          "frequencies below a quarter of the attention's sampling rate; use more steps")
-    return _multisines(frequency_count, steps_range, t1, patch_size)
+    return _multisines(frequency_count, steps_range, t1, patch_size, progression)

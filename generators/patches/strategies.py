@@ -22,6 +22,8 @@ def rrp_params(sequence_lengths: tuple[int, int] = (2, 20), repetitions: tuple[i
     return rrt_params(sequence_lengths, repetitions, max_encoder_length=None if max_context_patches is None else max_context_patches + 1)
 
 
-def patch_multisines(frequency_count: tuple[int, int] = (2, 5), steps_range: tuple[int, int] = (256, 512), patch_size: int = PATCH_SIZE):
-    """Multisines of whole patches over PATCH_T1 seconds, their frequencies below a quarter of the patch rate."""
-    return multisines(frequency_count, steps_range, PATCH_T1, patch_size=patch_size)
+def patch_multisines(frequency_count: tuple[int, int] = (2, 5), steps_range: tuple[int, int] = (256, 512), patch_size: int = PATCH_SIZE, *,
+                     progression: bool = False):
+    """Multisines of whole patches over PATCH_T1 seconds, their frequencies below a quarter of the patch rate (with
+    ``progression``, in the arithmetic progressions of generators.chronos.strategies.multisines)."""
+    return multisines(frequency_count, steps_range, PATCH_T1, patch_size=patch_size, progression=progression)

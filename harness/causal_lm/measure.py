@@ -39,6 +39,9 @@ class AttentionPatterns:
     back: dict[int, ScoreGrid]  # offset -> grid
     induction_chance: float
     back_chance: dict[int, float]
+    # (batch, layers, heads, offsets) per-sequence weight k back for k in PROFILE_OFFSETS, over the query positions where
+    # every offset's target is a real token (i >= prefix + the largest offset): one query set for all offsets, so they compare
+    profile_samples: np.ndarray | None = None
 
     def heads(self, kind: str, threshold: float, *, layers: tuple[int, ...] | None = None) -> list[tuple[int, int]]:
         grid = self.induction if kind == "induction" else self.back[{"previous": 1, "back-two": 2}[kind]]
@@ -76,13 +79,15 @@ def measure_patterns(loaded, settings: PatternSettings = PatternSettings()) -> A
     second_copy = batch.prefix + batch.period
     induction = metrics.attention_back(attention, batch.period - 1, second_copy)
     back, back_chance = {}, {}
+    common_first = batch.prefix + max(PROFILE_OFFSETS)
+    samples = np.stack([metrics.attention_back(attention, offset, common_first) for offset in PROFILE_OFFSETS], axis=-1)
     for offset in PROFILE_OFFSETS:
         first_query = batch.prefix + offset  # the target is a real token, not BOS
         back[offset] = score_grid(metrics.attention_back(attention, offset, first_query), settings.confidence, settings.n_resamples, settings.seed)
         back_chance[offset] = metrics.causal_chance(length, first_query)
     return AttentionPatterns(settings, {**batch.describe(), "bos_token_id": bos}, _model_facts(loaded),
                              score_grid(induction, settings.confidence, settings.n_resamples, settings.seed), back,
-                             metrics.causal_chance(length, second_copy), back_chance)
+                             metrics.causal_chance(length, second_copy), back_chance, samples)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace as replaced
 from itertools import combinations
-from math import comb
+from math import comb, gcd
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from harness import metrics, stats
 from harness.chronos.induction import DEFAULT_THRESHOLD, RRTSettings, check_fits, measure_rrt
 from harness.errors import HarnessError
 from harness.settings import integer, parameter, threshold
+from harness.verdict import Verdict, failed, passed, straddles
 
 METHODS = ("zero", "mean")
 
@@ -219,3 +220,29 @@ def increase_decision(effect: ForecastEffect, settings: ForecastSettings, alpha:
     mean, ci, p_value, median = against_random_sets(effect.induction_increase, effect.random_increases, settings)
     return {"observed_increase": mean, "ci": ci, "p_value": p_value, "alpha": alpha, "min_increase": min_increase,
             "clean_nll": effect.clean_nll, "random_increase_median": median, "holds": bool(p_value < alpha and ci[0] > min_increase)}
+
+
+def against_random(observed: float, random_effects) -> float:
+    """The opposite one-sided permutation p-value: that the random sets' effects exceed the induction set's (ties count against)."""
+    random_effects = np.asarray(random_effects, dtype=np.float64)
+    return float((1 + np.sum(random_effects <= observed)) / (1 + len(random_effects))) if len(random_effects) else 1.0
+
+
+def ablation_verdict(observed: float, ci, p_for: float, p_against: float, alpha: float, bar: float) -> Verdict:
+    """Passed: the induction set's effect clears the bar at its CI lower bound and beats the random sets (p < alpha). Failed: its
+    CI upper bound lies below the bar, or the random sets beat it (p_against < alpha). Inconclusive otherwise."""
+    if p_for < alpha and ci[0] > bar:
+        return passed()
+    if ci[1] < bar or p_against < alpha:
+        return failed()
+    return straddles()
+
+
+def whole_periods(signal):
+    """The multisine with its steps rounded to a whole number of fundamental periods: with integer frequencies k_i over t1
+    seconds the fundamental gcd(k_i) Hz makes t1 * gcd(k_i) cycles, so steps divisible by that repeat exactly."""
+    if not all(float(k).is_integer() for k in signal.frequencies) or not float(signal.t1).is_integer():
+        return signal
+    cycles = int(signal.t1) * gcd(*(int(k) for k in signal.frequencies))
+    steps = max(cycles, round(signal.steps / cycles) * cycles)
+    return replaced(signal, steps=steps)

@@ -41,6 +41,25 @@ class SpectralMeasurement:
     def non_dc_amplitude(self) -> np.ndarray:
         return self.magnitudes[..., 1:].sum(axis=-1)
 
+    def amplitude_per_weight(self, min_weight: float) -> np.ndarray:
+        """Non-DC amplitude over the row's weight on the series (the amplitude of the row's shape, whatever share of the
+        query's attention it holds); 0 for a row with less than min_weight on the series, whose shape is rounding noise."""
+        weight = self.rows.sum(axis=-1)
+        return np.divide(self.non_dc_amplitude(), weight, out=np.zeros_like(weight), where=weight >= min_weight)
+
+    def matches(self, predicted: float) -> np.ndarray:
+        """Per head: is its spectral period within one bin of ``predicted`` (False where it has none)?"""
+        return np.abs(self.periods - predicted) <= self.bin_width * 1.0001
+
+    def log_ratios_at(self, frequencies) -> np.ndarray:
+        """Per head: log10 of the spectral energy within one bin of ``frequencies`` over the energy elsewhere (0 where
+        either is 0)."""
+        ratios = np.zeros(self.rows.shape[:2])
+        for layer, head in np.ndindex(*ratios.shape):
+            near, off = spectrum.energy_near(self.magnitudes[layer, head], self.frequencies_axis, frequencies, self.bin_width)
+            ratios[layer, head] = np.log10(near / off) if off > 0 and near > 0 else 0.0
+        return ratios
+
     def predictions(self) -> dict:
         return {"smallest_gap": spectrum.smallest_gap(self.signal.frequencies),
                 "fundamental": spectrum.fundamental(self.signal.frequencies, self.bin_width)}

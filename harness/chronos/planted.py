@@ -15,6 +15,14 @@ A decoder cross-attention head then matches the decoder token against an encoder
            carry the feature);
 - gentle:  as value, but so weak that the row is close to linear in the series value;
 - uniform: no query or key, so the row is uniform.
+- sharp:   as value, four times as sharp: on a multisine the row is a train of pulses at the series' highest values,
+           one per period of its fundamental (the multisine claims' layouts only);
+- position: a constant query against the encoder's distance-from-EOS feature (it takes a linear distance term): the
+           row decays smoothly with the distance from EOS and reads nothing of the series' values.
+
+A layout with ``silent_start`` gives the decoder start token (0) no identity: a current or right head's query at decoder
+position 0, where the multisine claims read the attention, is then zero and its row uniform, while RRT (which reads
+decoder position 1) is unchanged.
 
 A current or right head may also carry a distance term: its key adds strength x h(d), where d is the
 encoder position's distance from EOS. Encoder layer 0's third head spreads over the positions to its
@@ -49,6 +57,7 @@ from harness.chronos.architectures import save_checkpoint, t5_config
 from harness.errors import HarnessError
 
 KINDS = ("current", "right", "left", "eos", "value", "gentle", "uniform")
+EXTRA_KINDS = ("sharp", "position")  # in a layout (and its cache key) only where planted, so older layouts keep their keys
 INDUCTION_KINDS = ("current", "right")
 BUILDER_VERSION = 4
 ID_DIM = 64
@@ -59,6 +68,7 @@ SMOOTH = CONSTANT + 1
 SMOOTH_SCALE = 0.25  # feature = 0.25 * bin centre, clipped to +/-1: small beside the unit identity
 VALUE_SHARPNESS = 2.0  # logit change per unit of mean-scaled value
 GENTLE_SHARPNESS = 0.25  # small enough that the row is close to linear in the value: its spectrum has lines at the k_i only
+SHARP_SHARPNESS = 8.0  # large enough that the row keeps one pulse per fundamental period, small enough that pulses span samples
 END_FLAG = SMOOTH + 1  # 1 on EOS only (layouts with distance terms)
 RECIPROCAL_DISTANCE = SMOOTH + 2
 DISTANCE_FEATURES = {"linear": SMOOTH + 3, "log": SMOOTH + 4}
@@ -75,8 +85,11 @@ EOS_TOKEN_ID = 1
 
 
 
-def _layout(layers, heads, identity_tokens=None, distance=None, writes=False, encoder_prefix=(), **kinds) -> dict:
+def _layout(layers, heads, identity_tokens=None, distance=None, writes=False, encoder_prefix=(), silent_start=False, **kinds) -> dict:
     layout = {"layers": layers, "heads": heads, "kinds": {kind: [list(h) for h in kinds.get(kind, [])] for kind in KINDS if kind != "uniform"}}
+    layout["kinds"].update({kind: [list(h) for h in kinds[kind]] for kind in EXTRA_KINDS if kinds.get(kind)})
+    if silent_start:
+        layout["silent_start"] = True
     if distance:
         layout["distance"] = {shape: [list(entry) for entry in entries] for shape, entries in distance.items()}
     if writes:
@@ -95,6 +108,7 @@ def _graded(shape: str, strengths: tuple[float, ...]) -> dict:
 
 
 DECOYS = {"left": [(2, 0), (3, 3)], "eos": [(2, 2), (3, 1)]}
+PREFIX_STRADDLE_SHARPNESS = 1.847  # C14's faint prefix head: RRT score 0.300, CI about +-0.002 (tuned on the prefix-faint layout)
 REFERENCE_HEADS = {"current": [(0, 1), (0, 3), (1, 0), (1, 2)], "right": [(4, 0), (4, 2), (5, 1), (5, 3), (3, 2)]}
 LAYOUTS = {
     # current-token heads early, right-token heads late: the picture the original study reports
@@ -103,6 +117,9 @@ LAYOUTS = {
     "copying": _layout(6, 4, writes=True, **REFERENCE_HEADS, **DECOYS),
     # the reference heads, and encoder heads that do prefix matching (from a token to the token after its previous occurrence)
     "prefix": _layout(6, 4, encoder_prefix=[(1, 3), (2, 3), (4, 3)], **REFERENCE_HEADS, **DECOYS),
+    # one weak encoder prefix-matching head (key sharpness PREFIX_STRADDLE_SHARPNESS, not 40): its score sits at C14's threshold
+    # 0.3, with a CI that contains it
+    "prefix-faint": _layout(6, 4, encoder_prefix=[(2, 3, PREFIX_STRADDLE_SHARPNESS)], **REFERENCE_HEADS, **DECOYS),
     # the same heads with the layers swapped
     "swapped": _layout(6, 4, current=[(4, 0), (4, 2), (5, 1), (5, 3), (3, 2)], right=[(0, 1), (0, 3), (1, 0), (1, 2)], **DECOYS),
     # decoys only: sharp heads, none of them induction heads
@@ -113,10 +130,21 @@ LAYOUTS = {
     # other token shares one, so matching finds their occurrences only inside that range
     "common-tokens": _layout(6, 4, identity_tokens=(1911, 2187), current=[(0, 1), (0, 3), (1, 0), (1, 2)],
                              right=[(4, 0), (4, 2), (5, 1), (5, 3), (3, 2)], **DECOYS),
+    # sixteen right-token heads and no current-token head: enough heads for "almost all" to clear its Wilson bound
+    "right-heavy": _layout(6, 4, right=[(layer, head) for layer in range(2, 6) for head in range(4)], left=[(0, 0)]),
+    # the reference heads, but only about half of the RRT tokens (1911-2060) have identities of their own: a head finds its
+    # token's occurrence in those sequences and spreads over the tokens without one in the rest, so every induction
+    # score sits near 0.3 and varies from sequence to sequence (a score whose interval straddles C1's threshold)
+    "half-identity": _layout(6, 4, identity_tokens=(1911, 2060), **REFERENCE_HEADS, **DECOYS),
+    # two current-token heads in the first layer, two right-token heads in the last: complete separation, but an exact rank
+    # test of 2 + 2 heads cannot go below p = 1/6
+    "two-and-two": _layout(4, 4, current=[(0, 1), (0, 3)], right=[(3, 0), (3, 2)]),
     # nothing but uniform heads: no attention row varies
     "uniform": _layout(2, 4),
     # induction heads that prefer recent copies, more strongly the longer the sequence: counts rise with sequence length
     "recent": _layout(2, 4, **_graded("linear", (0.1, 0.2, 0.4))),
+    # induction heads that prefer older copies, more strongly the longer the sequence: counts fall with sequence length
+    "late": _layout(2, 4, **_graded("linear", (-0.1, -0.2, -0.4))),
     # induction heads that prefer older copies, more strongly the more copies there are: counts fall with repetitions
     "early": _layout(2, 4, **_graded("log", (0.5, 1.0, 2.0))),
     # heads whose row is nearly linear in the series value
@@ -124,6 +152,19 @@ LAYOUTS = {
     # two right-token heads among uniform ones: the only heads with an RRT score above chance are the only heads whose
     # attention over a multisine varies (they match the decoder token's identity sharply, so their rows are peaked)
     "two-right": _layout(2, 4, right=[(1, 0), (1, 1)]),
+    # one right-token head among uniform ones: a random set of one head in eight matches it with p = 1/8, above alpha
+    "one-right": _layout(2, 4, right=[(1, 0)]),
+    # heads that read the series value sharply: one pulse of attention per period of the fundamental
+    "sharp": _layout(4, 4, sharp=[(layer, head) for layer in range(4) for head in range(4)]),
+    # three gentle heads among uniform ones: 3 of 3 agreeing heads give a Wilson lower bound of 0.44, below the bar of 0.5
+    "three-gentle": _layout(2, 4, gentle=[(0, 0), (0, 1), (1, 0)]),
+    # heads that read nothing of the series: rows that decay smoothly with the distance from EOS, at four rates
+    "positional": _layout(2, 4, position=[(layer, head) for layer in range(2) for head in range(4)],
+                          distance={"linear": [(layer, head, 0.005 * 2 ** head) for layer in range(2) for head in range(4)]}),
+    # eight right-token heads, silent at decoder position 0, and eight heads that read the series value: the heads with
+    # the largest spectral amplitude on a multisine are none of the induction heads
+    "value-decoys": _layout(4, 4, silent_start=True, value=[(layer, head) for layer in range(2) for head in range(4)],
+                            right=[(layer, head) for layer in range(2, 4) for head in range(4)]),
 }
 RANDOM_LAYOUT = "random"  # same architecture, default T5 initialisation, nothing planted
 
@@ -134,8 +175,8 @@ def parse_layout(layers: int, heads: int, kinds: dict[str, list]) -> dict[tuple[
         raise HarnessError(f"a planted model needs at least 1 layer and 2 heads (got {layers} x {heads}); encoder layer 0 uses two heads")
     assignment = {(layer, head): "uniform" for layer in range(layers) for head in range(heads)}
     for kind, positions in kinds.items():
-        if kind not in KINDS:
-            raise HarnessError(f"unknown head kind '{kind}'; use one of {', '.join(KINDS)}")
+        if kind not in KINDS + EXTRA_KINDS:
+            raise HarnessError(f"unknown head kind '{kind}'; use one of {', '.join(KINDS + EXTRA_KINDS)}")
         for layer, head in positions:
             if (layer, head) not in assignment:
                 raise HarnessError(f"head ({layer}, {head}) is outside a {layers} x {heads} model; use 0-based layer and head indices")
@@ -152,8 +193,8 @@ def parse_distance(assignment: dict[tuple[int, int], str], heads: int, distance:
         if shape not in DISTANCE_FEATURES:
             raise HarnessError(f"unknown distance shape '{shape}'; use one of {', '.join(DISTANCE_FEATURES)}")
         for layer, head, strength in entries:
-            if assignment.get((layer, head)) not in INDUCTION_KINDS:
-                raise HarnessError(f"head ({layer}, {head}) has a distance term but is not a current or right head; plant it as one first")
+            if assignment.get((layer, head)) not in (*INDUCTION_KINDS, "position"):
+                raise HarnessError(f"head ({layer}, {head}) has a distance term but is not a current, right or position head; plant it as one first")
             terms[(layer, head)] = (shape, float(strength))
     if terms and heads < 3:
         raise HarnessError(f"distance terms need 3 or more heads per layer (got {heads}); encoder layer 0 uses three heads")
@@ -164,8 +205,10 @@ def parse_encoder_prefix(layers: int, heads: int, prefix, distance_terms: bool) 
     """Validate encoder prefix-matching heads: layer 1 or later (they read the previous-token block layer 0 writes), and a
     head index whose relative position bias encoder layer 0 does not use."""
     reserved = 3 if distance_terms else 2
-    positions = [tuple(h) for h in (prefix or [])]
-    for layer, head in positions:
+    positions = [tuple(h) for h in (prefix or [])]  # (layer, head) or (layer, head, key sharpness) for a head of its own strength
+    for layer, head, *strength in positions:
+        if strength and not (len(strength) == 1 and strength[0] > 0):
+            raise HarnessError(f"encoder prefix head ({layer}, {head}): give [layer, head] or [layer, head, sharpness > 0], not {list(strength)}")
         if not (1 <= layer < layers and reserved <= head < heads):
             raise HarnessError(f"encoder prefix head ({layer}, {head}) needs layer 1-{layers - 1} and head {reserved}-{heads - 1}; "
                                f"encoder layer 0 and heads 0-{reserved - 1} carry the position features")
@@ -232,16 +275,17 @@ def _plant_encoder_prefix(model, positions: list[tuple[int, int]], d_kv: int, sh
     import torch
 
     eye = torch.eye(ID_DIM)
-    model.encoder.block[0].layer[0].SelfAttention.relative_attention_bias.weight[BUCKETS_RIGHT, [h for _, h in positions]] = -POSITION_BIAS
-    for layer, head in positions:
+    model.encoder.block[0].layer[0].SelfAttention.relative_attention_bias.weight[BUCKETS_RIGHT, [h for _, h, *_ in positions]] = -POSITION_BIAS
+    for layer, head, *strength in positions:
         attention = model.encoder.block[layer].layer[0].SelfAttention
         rows = slice(head * d_kv, head * d_kv + ID_DIM)
         attention.q.weight[rows, IDENTITY] = eye
-        attention.k.weight[rows, PREVIOUS] = eye * sharpness / encoder_scale**2  # both blocks RMS-normalised among four
+        # both blocks RMS-normalised among four; a head given its own sharpness takes it instead of the model's
+        attention.k.weight[rows, PREVIOUS] = eye * (strength[0] if strength else sharpness) / encoder_scale**2
 
 
 def _plant(model, assignment: dict[tuple[int, int], str], terms: dict, seed: int, sharpness: float, identity_tokens: tuple[int, int] | None,
-           writes: bool = False, encoder_prefix: list[tuple[int, int]] = ()) -> None:
+           writes: bool = False, encoder_prefix: list[tuple[int, int]] = (), silent_start: bool = False) -> None:
     import torch
 
     generator = torch.Generator().manual_seed(seed)
@@ -255,9 +299,11 @@ def _plant(model, assignment: dict[tuple[int, int], str], terms: dict, seed: int
             outside = torch.ones(model.config.vocab_size, dtype=torch.bool)
             outside[:2] = outside[low : high + 1] = False
             identities[outside] = identities[2].clone()
+        if silent_start:
+            identities[0] = 0.0
         model.shared.weight[:, IDENTITY] = identities
         model.shared.weight[:, CONSTANT] = 1.0
-        if {"value", "gentle"} & set(assignment.values()):
+        if {"value", "gentle", "sharp"} & set(assignment.values()):
             centres = -15.0 + (torch.arange(model.config.vocab_size, dtype=torch.float32) - 3) * 30.0 / 4092
             model.shared.weight[:, SMOOTH] = torch.clamp(SMOOTH_SCALE * centres, -1.0, 1.0)
             model.shared.weight[:2, SMOOTH] = 0.0  # PAD and EOS carry no value
@@ -284,9 +330,9 @@ def _plant(model, assignment: dict[tuple[int, int], str], terms: dict, seed: int
                 block = {"current": IDENTITY, "right": PREVIOUS, "left": NEXT}[kind]
                 cross.q.weight[rows, IDENTITY] = eye
                 cross.k.weight[rows, block] = eye * key_gain
-            elif kind in ("value", "gentle"):
+            elif kind in ("value", "gentle", "sharp"):
                 cross.q.weight[head * d_kv, CONSTANT] = 1.0
-                gain = VALUE_SHARPNESS if kind == "value" else GENTLE_SHARPNESS
+                gain = {"value": VALUE_SHARPNESS, "gentle": GENTLE_SHARPNESS, "sharp": SHARP_SHARPNESS}[kind]
                 cross.k.weight[head * d_kv, SMOOTH] = gain / (SMOOTH_SCALE * embedding_scale * encoder_scale)
             elif kind == "eos":
                 cross.q.weight[head * d_kv, CONSTANT] = 1.0
@@ -302,7 +348,7 @@ def _plant(model, assignment: dict[tuple[int, int], str], terms: dict, seed: int
 def build_planted(out: Path, layers: int, heads: int, kinds: dict[str, list], *, seed: int = 0, sharpness: float = 40.0,
                   name: str = "custom", overwrite: bool = True, identity_tokens: tuple[int, int] | None = None,
                   distance: dict[str, list] | None = None, context_length: int = 512, writes: bool = False,
-                  encoder_prefix: list | None = None) -> Path:
+                  encoder_prefix: list | None = None, silent_start: bool = False) -> Path:
     """Write a planted checkpoint directory at ``out``; with overwrite=False an existing one (built by another process) is kept."""
     import torch
     from transformers import T5ForConditionalGeneration
@@ -316,7 +362,7 @@ def build_planted(out: Path, layers: int, heads: int, kinds: dict[str, list], *,
     d_kv = ID_DIM + 1 if terms else ID_DIM  # the distance term takes one more query/key dimension
     model = T5ForConditionalGeneration(t5_config(D_MODEL, 4 * D_MODEL, layers, heads, d_kv, context_length=context_length))
     if name != RANDOM_LAYOUT:
-        _plant(model, assignment, terms, seed, sharpness, identity_tokens, writes, prefix)
+        _plant(model, assignment, terms, seed, sharpness, identity_tokens, writes, prefix, silent_start)
     truth = {
         "layout": name,
         "builder_version": BUILDER_VERSION,
@@ -330,7 +376,9 @@ def build_planted(out: Path, layers: int, heads: int, kinds: dict[str, list], *,
         "encoder_prefix": [list(h) for h in prefix],
         "distance": {shape: [[layer, head, strength] for (layer, head), (s, strength) in sorted(terms.items()) if s == shape]
                      for shape in sorted({s for s, _ in terms.values()})},
-        "kinds": {kind: [list(h) for h, k in sorted(assignment.items()) if k == kind] for kind in KINDS}
+        **({"silent_start": True} if silent_start else {}),
+        "kinds": {kind: [list(h) for h, k in sorted(assignment.items()) if k == kind]
+                  for kind in (*KINDS, *(k for k in EXTRA_KINDS if k in assignment.values()))}
         if name != RANDOM_LAYOUT
         else {},
     }
@@ -351,7 +399,8 @@ def build_named(name: str, out: Path, seed: int = 0, overwrite: bool = True) -> 
         raise HarnessError(f"unknown planted layout '{name}'; use one of {', '.join([*LAYOUTS, RANDOM_LAYOUT])}")
     return build_planted(out, layout["layers"], layout["heads"], layout["kinds"], seed=seed, name=name, overwrite=overwrite,
                          identity_tokens=layout.get("identity_tokens"), distance=layout.get("distance"),
-                         writes=layout.get("writes", False), encoder_prefix=layout.get("encoder_prefix"))
+                         writes=layout.get("writes", False), encoder_prefix=layout.get("encoder_prefix"),
+                         silent_start=layout.get("silent_start", False))
 
 
 def planted_checkpoint(name: str, cache: Path) -> Path:

@@ -108,6 +108,9 @@ LAYOUTS = {
     "chronos2-reference": _layout(chronos2.NAME, 6, **_reference(2), **CHRONOS2_DECOYS),
     "chronos2-swapped": _layout(chronos2.NAME, 6, **_swapped(2), **CHRONOS2_DECOYS),
     "chronos2-none": _layout(chronos2.NAME, 6, **CHRONOS2_DECOYS),
+    # every plantable head a right-patch head: enough heads for "almost all" (C4) to clear its Wilson bound
+    "bolt-right-heavy": _layout(bolt.NAME, 5, right=[(layer, head) for layer in range(1, 5) for head in range(HEADS)]),
+    "chronos2-right-heavy": _layout(chronos2.NAME, 6, right=[(layer, head) for layer in range(2, 6) for head in range(HEADS)]),
     **{f"{prefix}-{name}": layout for family, prefix in ((bolt.NAME, "bolt"), (chronos2.NAME, "chronos2"))
        for name, layout in _multisine_layouts(family).items()},
 }

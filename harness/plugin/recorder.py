@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from harness import verdict as v
 from harness.errors import HarnessError, InputTooLong
 from harness.plugin.evidence import Evidence
 from harness.plugin.options import RunOptions
@@ -43,6 +44,15 @@ def _reason(report) -> str | None:
         message = crash.message if crash is not None else str(report.longrepr).strip().splitlines()[-1]
         return message.splitlines()[0].removeprefix("AssertionError: ")
     return None
+
+
+def reason_kind(outcome: str, reason: str | None, recorded: str | None) -> str:
+    """The record's machine-readable reason kind: what the claim concluded (harness.verdict), else what the plugin saw."""
+    if outcome in ("passed", "failed", "inconclusive") and recorded:
+        return recorded
+    if outcome == "skipped":
+        return "not-applicable" if (reason or "").startswith("not applicable") else "skipped"
+    return {"passed": v.CLEARS_BAR, "failed": "assertion-failed"}.get(outcome, outcome)
 
 
 COLOURS = {"passed": {"green": True}, "failed": {"red": True}, "error": {"red": True, "bold": True}, "inconclusive": {"yellow": True}}
@@ -113,6 +123,8 @@ class Recorder:
             position=claim.position,
             outcome=outcome,
             reason=reason,
+            reason_kind=reason_kind(outcome, reason, evidence["reason_kind"]),
+            origin=claim.origin,
             statement=claim.statement,
             source=claim.source,
             decision=claim.decision,
@@ -166,15 +178,16 @@ class Recorder:
     def pytest_runtest_setup(self, item) -> None:
         self.evidence.current = item.nodeid
 
-    def undecided(self, item, report, call) -> str | None:
-        """Why a claim that ran could not be decided: too few drawn inputs evaluated (every one dropped, Hypothesis
-        gave up), or an input the model cannot read; None when the verdict stands."""
+    def undecided(self, item, report, call) -> tuple[str, str] | None:
+        """Why a claim that ran could not be decided, and the reason kind: too few drawn inputs evaluated (every one
+        dropped, Hypothesis gave up), inputs that could not be decided, or an input the model cannot read; None when
+        the verdict stands."""
         from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
         if report.passed or (report.failed and call.excinfo.errisinstance((Unsatisfiable, FailedHealthCheck))):
             return self.evidence.shortfall(item.nodeid)
         if report.failed and call.excinfo.errisinstance(InputTooLong):
-            return str(call.excinfo.value)
+            return str(call.excinfo.value), v.FLOOR + "input-too-long"
         return None
 
     @pytest.hookimpl(hookwrapper=True)
@@ -184,8 +197,8 @@ class Recorder:
             return
         report = outcome.get_result()
         if report.when == "call" and (undecided := self.undecided(item, report, call)):
-            self.evidence.mark_inconclusive(item.nodeid, undecided)
-            report.outcome, report.longrepr = "skipped", (str(item.path), item.location[1] or 0, f"Skipped: inconclusive: {undecided}")
+            self.evidence.mark_inconclusive(item.nodeid, *undecided)
+            report.outcome, report.longrepr = "skipped", (str(item.path), item.location[1] or 0, f"Skipped: inconclusive: {undecided[0]}")
         state = self.outcomes.setdefault(item.nodeid, {"outcome": None, "reason": None, "duration": 0.0})
         state["duration"] += report.duration
         if report.when == "call" and report.failed and call.excinfo.errisinstance(AssertionError) and item.config.get_verbosity() < 1:

@@ -24,13 +24,21 @@ def decisive_text(statistics: dict[str, Any]) -> str:
         low, high = decisive["ci"]
         text += f" (CI {format_value(low)}..{format_value(high)})"
     if decisive.get("chance") is not None:
-        text += f"; chance {format_value(decisive['chance'])}"
+        text += f"; null {format_value(decisive['chance'])}" + (f" ({decisive['null']})" if decisive.get("null") else "")
     return text
 
 
+ORIGINS = {"finding": "Findings of the studies", "extension": "Extensions of this project"}
+
+
+def origin(record: dict) -> str:
+    return record.get("origin", "finding")  # records of report schema < 4 carry no origin
+
+
 def in_registry_order(claims: list[dict]) -> list[dict]:
-    """Records ordered as their registries list the claims (records of report schema < 3 keep their order)."""
-    return sorted(claims, key=lambda r: (r.get("registry", ""), r.get("position", 0)))
+    """Records ordered as their registries list the claims, the studies' findings before this project's extensions
+    (records of report schema < 3 keep their order)."""
+    return sorted(claims, key=lambda r: (r.get("registry", ""), origin(r) != "finding", r.get("position", 0)))
 
 
 def figure_heading(record: dict, figure: dict) -> str:

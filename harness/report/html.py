@@ -9,8 +9,9 @@ import re
 from typing import Any
 
 from harness.report.compare import Comparison, render
-from harness.report.format import HEAD_COUNT_COLUMNS, compact_json, decisive_text, figure_heading, head_counts_by_family, in_registry_order
-from harness.report.matrix import cell_text, matrix
+from harness.report.format import (HEAD_COUNT_COLUMNS, ORIGINS, compact_json, decisive_text, figure_heading, head_counts_by_family,
+                                   in_registry_order, origin)
+from harness.report.matrix import LEGEND, cell_text, matrix
 from harness.report.schema import BF16_SCORE_TOLERANCE
 
 # Console errors and uncaught exceptions are written onto <html data-console-errors>, so a headless
@@ -52,14 +53,18 @@ def anchor(name: str) -> str:
 def verdict_matrix(report) -> str:
     """Claims x models, colour-coded; each cell links to the claim's section."""
     rows, columns, cells = matrix(report["claims"])
+    origins = {record["claim_id"]: origin(record) for record in report["claims"]}
     header = "<tr><th>claim</th>" + "".join(f"<th>{_escape(column)}</th>" for column in columns) + "</tr>"
-    body = "".join(
-        f'<tr><th><a href="#{anchor(row)}">{_escape(row)}</a></th>' + "".join(
+    body, shown = "", None
+    for row in rows:
+        if origins[row] != shown:
+            shown = origins[row]
+            body += f'<tr class="origin"><th colspan="{len(columns) + 1}">{_escape(ORIGINS[shown])}</th></tr>'
+        body += f'<tr><th><a href="#{anchor(row)}">{_escape(row)}</a></th>' + "".join(
             f'<td class="{cells[(row, column)]["outcome"]}" data-cell="{_escape(row)}|{_escape(column)}">'
             f'<a href="#{anchor(row)}">{_escape(cell_text(cells[(row, column)]))}</a></td>' if (row, column) in cells else "<td>-</td>"
             for column in columns) + "</tr>"
-        for row in rows)
-    return f'<table id="matrix">{header}{body}</table>'
+    return f'<p class="meta">{_escape(LEGEND)}.</p><table id="matrix">{header}{body}</table>'
 
 
 def head_count_table(report) -> list[str]:
@@ -165,11 +170,13 @@ def claim_sections(records, go, make_subplots) -> list[str]:
         first = group[0]
         rows = "".join(
             f'<tr class="{r["outcome"]}"><td>{_escape(r["model"] or "all models")}</td><td><b>{r["outcome"]}</b></td>'
-            f'<td>{_escape(decisive_text(r["statistics"]))}</td><td>{_escape((r["reason"] or "").splitlines()[0] if r["reason"] else "")}</td></tr>'
+            f'<td>{_escape(decisive_text(r["statistics"]))}</td><td>{_escape(r.get("reason_kind", ""))}</td>'
+            f'<td>{_escape((r["reason"] or "").splitlines()[0] if r["reason"] else "")}</td></tr>'
             for r in group)
         body = [f'<section id="{anchor(claim_id)}"><h3>{_escape(claim_id)}</h3><p>{_escape(first["statement"])}</p>',
-                f'<p class="meta">Source: {_escape(first["source"])}. Decision: {_escape(first["decision"])}</p>',
-                "<table><tr><th>model</th><th>outcome</th><th>deciding statistic (CI; chance)</th><th>reason</th></tr>" + rows + "</table>"]
+                f'<p class="meta">{_escape(ORIGINS[origin(first)])}. Source: {_escape(first["source"])}. Decision: {_escape(first["decision"])}</p>',
+                "<table><tr><th>model</th><th>outcome</th><th>deciding statistic (CI; null)</th><th>reason kind</th><th>reason</th></tr>"
+                + rows + "</table>"]
         body += [f'<p>Counterexample on {_escape(r["model"])} (shrunk): <code>{_escape(compact_json(r["counterexample"]))}</code></p>'
                  for r in group if r["counterexample"]]
         for record in group:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.report.format import (HEAD_COUNT_COLUMNS, compact_json, decisive_text, figure_heading, format_value, head_counts_by_family,
-                                   in_registry_order)
-from harness.report.matrix import cell_text, matrix
+from harness.report.format import (HEAD_COUNT_COLUMNS, ORIGINS, compact_json, decisive_text, figure_heading, format_value,
+                                   head_counts_by_family, in_registry_order, origin)
+from harness.report.matrix import LEGEND, cell_text, matrix
 from harness.report.schema import BF16_SCORE_TOLERANCE, Report
 
 SHOWN_ELSEWHERE = ("measurement", "decisive", "examples")
@@ -87,20 +87,28 @@ def render_markdown(report: Report) -> str:
           f"`{m['path']}`"] for name, m in report["models"].items()])
     records = in_registry_order(report["claims"])
     rows, columns, cells = matrix(report["claims"])
-    lines += ["", "## Verdicts at a glance", ""] + _table(["claim", *columns], [
-        [row] + [cell_text(cells[(row, column)]) if (row, column) in cells else "-" for column in columns] for row in rows])
+    lines += ["", "## Verdicts at a glance", "", LEGEND + "."]
+    for kind, title in ORIGINS.items():
+        shown = [row for row in rows if origin(next(r for r in records if r["claim_id"] == row)) == kind]
+        if shown:
+            lines += ["", f"{title}:", ""] + _table(["claim", *columns], [
+                [row] + [cell_text(cells[(row, column)]) if (row, column) in cells else "-" for column in columns] for row in shown])
     claim_id, counts = head_counts_by_family(report)
     if counts:
         lines += ["", "## Induction heads by family", "", f"From {claim_id} (each head counted by its CI lower bound):", ""]
         lines += _table(HEAD_COUNT_COLUMNS, counts)
-    lines += ["", "## Verdicts", ""] + _table(["claim", "model", "outcome", "deciding statistic"],
-                                              [[r["claim_id"], r["model"] or "-", f"**{r['outcome']}**", decisive_text(r["statistics"])] for r in records])
+    lines += ["", "## Verdicts", ""] + _table(["claim", "origin", "model", "outcome", "reason kind", "deciding statistic (CI; null)"],
+                                              [[r["claim_id"], origin(r), r["model"] or "-", f"**{r['outcome']}**", r.get("reason_kind", "-"),
+                                                decisive_text(r["statistics"])] for r in records])
     for record in records:
         statistics = record["statistics"]
         lines += ["", f"### {record['claim_id']} on {record['model'] or 'all models'}: {record['outcome']}", "", record["statement"], ""]
-        lines.append(f"Decision rule: {record['decision']}")
+        lines.append(f"Origin: {origin(record)} ({ORIGINS[origin(record)].lower()}). Source: {record['source']}.")
+        lines += ["", f"Decision rule: {record['decision']}"]
+        if record["statistics"].get("decisive"):
+            lines += ["", f"Deciding statistic: {decisive_text(record['statistics'])}"]
         if record["reason"]:
-            lines += ["", f"Reason: {record['reason'].splitlines()[0]}"]
+            lines += ["", f"Reason ({record.get('reason_kind', '-')}): {record['reason'].splitlines()[0]}"]
         lines += ["", "Parameters: " + ", ".join(f"{key}={value}" for key, value in record["parameters"].items())]
         if statistics.get("measurement"):
             lines += ["", "Measured: " + ", ".join(f"{key}={format_value(value)}" for key, value in statistics["measurement"].items())]

@@ -1,6 +1,6 @@
 """The run report's schema: report.json is the record; report.md and report.html are rendered from it alone.
 
-Schema (SCHEMA_VERSION 3; version 2 lacked the records' family, registry, position and figures, version 1
+Schema (SCHEMA_VERSION 4; version 3 lacked the records' reason_kind and origin, version 2 lacked the records' family, registry, position and figures, version 1
 also "comparison"); every key is always present, with null where a value does not apply:
 
     {
@@ -18,8 +18,11 @@ also "comparison"); every key is always present, with null where a value does no
 
 ClaimRecord: claim_id, model, family, test_id, registry (the registry.yaml it came from) and position (its index
 there: reports list claims in registry order), outcome (passed | failed | inconclusive | error | skipped),
-reason (why, for anything but passed), statement, source, decision, parameters (from the registry),
-statistics (the numbers that decided it: "decisive" {statistic, value, ci, chance} plus claim-specific detail,
+reason (why, for anything but passed), reason_kind (machine-readable: clears-bar, excludes-bar, straddles-bar,
+undecided-inputs, floor:<which floor is missing>, not-applicable, skipped, error; harness.verdict), origin (finding:
+one of the studies' findings; extension: this project's), statement, source, decision, parameters (from the registry),
+statistics (the numbers that decided it: "decisive" {statistic, value, ci, chance, null}, chance being the
+value the statistic takes when the effect is absent and null how that value was obtained, plus claim-specific detail,
 and a "measurement" block with model, dtype, device, seed, batch, inputs, CI level and chance level; a
 quantified claim adds "examples" (each evaluated input), "examples_evaluated" and "examples_not_evaluated"
 {reason: count}), figures (harness.figures: kind, title, subtitle, data), counterexample (the shrunk failing
@@ -38,8 +41,8 @@ from pathlib import Path
 from typing import Any, Literal, TypedDict
 
 
-SCHEMA_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+SCHEMA_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 # Stated tolerance between bfloat16 and float32 batch-mean head scores, checked by tests/test_dtype.py (measured at
 # most 1.1e-4 on the random-init checkpoint, 2e-6 on the planted one, 0.0021 on nano, micro, milli and three earlier
 # zoo:milli runs, and 0.021 on another earlier zoo:milli trained at lr 1.5e-3; the README quotes the same numbers).
@@ -56,6 +59,8 @@ class ClaimRecord(TypedDict):
     position: int
     outcome: Literal["passed", "failed", "inconclusive", "error", "skipped"]
     reason: str | None
+    reason_kind: str
+    origin: Literal["finding", "extension"]
     statement: str
     source: str
     decision: str
