@@ -157,4 +157,46 @@ def test_a_bad_registry_stops_pytest_with_one_line(tmp_path):
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 4  # usage error: nothing ran
     assert "registry.yaml: entry 'C1-induction-heads-exist': unknown parameter 'thresold'" in result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr + result.stdout and "ERROR collecting" not in result.stdout  # no frames before it
+
+
+USER_REGISTRY = """
+family: chronos-t5
+claims:
+  - id: X1-something-holds
+    statement: Something holds.
+    source: a test of the harness
+    parameters: {threshold: 0.3, thresold: 0.2}
+    decision: Passed when it holds; failed when it does not; inconclusive otherwise.
+"""
+USER_MODULE = """
+from dataclasses import dataclass
+
+from harness.claims import claim
+from harness.settings import threshold
+
+
+@dataclass(frozen=True)
+class Settings:
+    threshold: float = threshold()
+
+
+X1 = claim("X1-something-holds", Settings)
+
+
+@X1.mark
+def test_something_holds(chronos, evidence):
+    pass
+"""
+
+
+def test_a_mistake_in_a_users_own_claims_directory_is_one_line_too(tmp_path):
+    (tmp_path / "registry.yaml").write_text(USER_REGISTRY)
+    (tmp_path / "test_mine.py").write_text(USER_MODULE)
+    result = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path), "-p", "no:cacheprovider", "--model", "planted:reference"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 4
+    assert result.stderr.strip() == (f"ERROR: {tmp_path / 'registry.yaml'}: entry 'X1-something-holds': unknown parameter 'thresold'; "
+                                     "did you mean 'threshold'?")
+    assert "ERROR collecting" not in result.stdout and "harness/settings.py" not in result.stdout
+    assert not (tmp_path / "reports").exists()

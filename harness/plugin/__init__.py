@@ -8,6 +8,8 @@ evidence (what a test records), recorder (records, report, exit status).
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import os
 import zlib
 from pathlib import Path
@@ -63,10 +65,23 @@ def pytest_configure(config):
     config.pluginmanager.register(recorder, "chronos_claims_recorder")
 
 
-def pytest_collectreport(report):
-    """A claim module that could not bind its registry entry or its model stops the run with one line."""
+@pytest.hookimpl(tryfirst=True)
+def pytest_report_teststatus(report, config):
+    """An inconclusive claim is counted as inconclusive, not skipped, on the terminal as in the report."""
+    if report.when == "call" and report.skipped and isinstance(report.longrepr, tuple) and \
+            str(report.longrepr[2]).startswith("Skipped: inconclusive: "):
+        return "inconclusive", "i", ("INCONCLUSIVE", {"yellow": True})
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    """A claim module that could not bind its registry entry or its model stops the run with one line, before the
+    failed collection (and its traceback) reaches the terminal."""
+    report = yield
     if report.failed and BINDING_ERRORS:
         raise pytest.UsageError(BINDING_ERRORS[0])
+    return report
 
 
 def _families_of_test(metafunc, is_claim: bool):
@@ -209,12 +224,42 @@ def _without_repeated_no_model(claim_items: list, items: list, config) -> list:
         dropped += empty if len(empty) < len(group) else empty[1:]
     if not dropped:
         return claim_items
+    gone = {id(item) for item in dropped}  # dropped silently: the user selected nothing away
+    items[:] = [item for item in items if id(item) not in gone]
+    return [item for item in claim_items if id(item) not in gone]
+
+
+def selects(wanted: str, claim_id: str) -> bool:
+    """--claim: the claim's id, or its beginning up to a hyphen."""
+    return claim_id == wanted or claim_id.startswith(wanted + "-")
+
+
+def _without_report(config) -> None:
+    recorder = config.stash[RECORDER_KEY]
+    recorder.options = dataclasses.replace(recorder.options, reports_dir=None)
+
+
+def _only_chosen_claims(claim_items: list, items: list, config) -> list:
+    """--claim ID...: the claims asked for; an id that selects no claim of the run is a one-line usage error (and no
+    report is written)."""
+    wanted = config.getoption("claim")
+    if not wanted:
+        return claim_items
+    ids = {claim_of(item).id for item in claim_items}
+    for name in wanted:
+        if not any(selects(name, claim_id) for claim_id in ids):
+            _without_report(config)
+            close = difflib.get_close_matches(name, sorted(ids), n=3)
+            raise pytest.UsageError(f"--claim {name} selects no claim; " + (f"did you mean {', '.join(close)}?" if close else
+                                                                             f"the claims are {', '.join(sorted(ids))}"))
+    dropped = [item for item in claim_items if not any(selects(name, claim_of(item).id) for name in wanted)]
     config.hook.pytest_deselected(items=dropped)
     gone = {id(item) for item in dropped}
     items[:] = [item for item in items if id(item) not in gone]
     return [item for item in claim_items if id(item) not in gone]
 
 
+@pytest.hookimpl(tryfirst=True)  # before -k, which matches the keywords added here
 def pytest_collection_modifyitems(session, config, items):
     claim_items = []
     for item in items:
@@ -225,7 +270,11 @@ def pytest_collection_modifyitems(session, config, items):
             raise pytest.UsageError(f"{item.nodeid}: {error}") from None
     if not claim_items:
         return
-    claim_items = _without_repeated_no_model(claim_items, items, config)
+    config.stash[RECORDER_KEY].claims_collected = True
+    for item in claim_items:  # -k C5 (or the whole id) selects a claim's tests on every model
+        claim = claim_of(item)
+        item.extra_keyword_matches.update({claim.id, claim.label})
+    claim_items = _only_chosen_claims(_without_repeated_no_model(claim_items, items, config), items, config)
     if config.option.collectonly:
         return
     if hypothesis.settings().derandomize:
@@ -240,5 +289,15 @@ def pytest_collection_modifyitems(session, config, items):
         config.stash[POOL_KEY].resolve_device()
     except HarnessError as error:
         raise pytest.UsageError(str(error)) from None
-    if not recorder.options.is_worker and recorder.options.reports_dir is not None:
-        recorder.start_report()  # written at once, so an interrupted run still leaves a report marked incomplete
+
+
+def pytest_collection_finish(session):
+    """After every selection (-k, -m, --claim): a run that decides some claim starts its report at once, so an
+    interrupted run still leaves one marked incomplete; a run that selected none writes none."""
+    recorder = session.config.stash[RECORDER_KEY]
+    if session.config.option.collectonly or recorder.options.is_worker or recorder.options.reports_dir is None:
+        return
+    if any(item.get_closest_marker("claim") is not None for item in session.items):
+        recorder.start_report()
+    else:
+        _without_report(session.config)  # nothing to decide: reports/latest stays where it was

@@ -33,6 +33,9 @@ def add_options(parser) -> None:
     group.addoption("--max-memory", default=None, metavar="SIZE",
                     help="memory budget for a measurement's batch, e.g. 4GB (default: half of the memory available); batches are "
                          "chunked to fit it, and one whose inputs alone cannot fit is refused")
+    group.addoption("--claim", action="append", default=[], metavar="ID",
+                    help="run only this claim: its id, or the beginning of ids up to a hyphen (C1 selects C1-... and C1-...-across-inputs, "
+                         "not C10); repeatable")
     group.addoption("--reports-dir", default="reports", metavar="DIR", help="where claim runs write their reports (default: reports)")
     group.addoption("--no-report", action="store_true", help="do not write a report for this run")
     group.addoption("--baseline", default=None, metavar="REPORT",

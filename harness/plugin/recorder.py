@@ -97,6 +97,7 @@ class Recorder:
         self.report = None
         self.records: list[dict] = []  # every claim record of the run, for the terminal summary
         self.interrupted = False
+        self.claims_collected = False  # some claim test was collected (a selection may still leave none to run)
         self._previous_sigint = None
 
     # ---- records: built where the test ran ----
@@ -279,3 +280,6 @@ class Recorder:
                 terminalreporter.write_line(f"--fail-on-regression: {len(self.comparison.regressions)} claim(s) went from passed to failed")
         if self.run_dir is not None:
             terminalreporter.write_line(f"claims report: {self.run_dir / 'report.json'} (and report.md, report.html; reports/latest points at it)")
+        elif self.claims_collected and not self.records and not self.options.is_worker:
+            terminalreporter.write_line("no claim was selected, so no report was written (reports/latest is unchanged); "
+                                        "select claims with --claim ID or -k ID")
