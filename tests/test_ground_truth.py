@@ -65,8 +65,8 @@ LM_TRUTH = {
 GROUND_TRUTH = {**RRT_TRUTH, **MULTISINE_TRUTH, **CAUSAL_TRUTH, **LM_TRUTH}
 NO_FAILING_CELL = {"C7-more-repetitions-fewer-induction-heads"}  # the reason is beside its row; the decision's failing path is
 # checked on numbers in tests/test_stats.py
-# The patch-model families: family -> claim -> (passes on, fails on, inconclusive on), planted:NAME layouts of the family,
-# PATCH_BUILT models and PATCH_PAIRS pairs. Claims the registry marks not applicable to a family are skipped with the reason.
+# The patch-model families: family -> claim -> its cells, as above; a model is a planted:NAME layout of the family, a
+# PATCH_BUILT model or a PATCH_PAIRS pair. Claims the registry marks not applicable to a family are skipped with the reason.
 PATCH_RRT_TRUTH = {
     family: {
         "C1-induction-heads-exist": [(f"{prefix}-reference", P, CLEARS), (f"{prefix}-none", F, EXCLUDES),
@@ -102,8 +102,8 @@ PATCH_MULTISINE_TRUTH = {
         # their permuted null, the gentle heads' lines at the k_i above it
         "C10-attention-spectra-peak-at-signal-frequencies": [(f"{prefix}-gentle", P, CLEARS), (f"{prefix}-value-decoys", F, EXCLUDES),
                                                              (f"{prefix}-two-right", I, "floor:too-few-heads")],
-        # no failed cell yet: with the amplitude divided by the row's weight on the series, value-decoys' peaked right-patch
-        # rows carry the largest amplitude (it passes); a layout whose induction heads are flat on the multisine is missing
+        # no failing cell: with the amplitude divided by the row's weight on the series, value-decoys' peaked right-patch
+        # rows carry the largest amplitude (it passes); no patch layout's induction heads are flat on a multisine
         "C11-induction-heads-carry-largest-spectral-amplitude": [(f"{prefix}-two-right", P, CLEARS), (f"{prefix}-value-decoys", P, CLEARS),
                                                                  (f"{prefix}-multisine", I, "floor:no-induction-heads")],
     }

@@ -267,6 +267,7 @@ def pytest_collection_modifyitems(session, config, items):
             if claim_of(item) is not None:
                 claim_items.append(item)
         except HarnessError as error:
+            _without_report(config)
             raise pytest.UsageError(f"{item.nodeid}: {error}") from None
     if not claim_items:
         return
@@ -288,6 +289,7 @@ def pytest_collection_modifyitems(session, config, items):
     try:
         config.stash[POOL_KEY].resolve_device()
     except HarnessError as error:
+        _without_report(config)
         raise pytest.UsageError(str(error)) from None
 
 
