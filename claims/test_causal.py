@@ -3,7 +3,6 @@ encoder (every attention site, not only the decoder's cross-attention)."""
 
 from dataclasses import dataclass
 
-import numpy as np
 import pytest
 from hypothesis import example, given, note
 
@@ -108,7 +107,6 @@ def test_ablating_induction_heads_hurts_periodic_forecasts(chronos, measure, evi
     decision = increase_decision(effect, s, s.alpha, s.min_increase)
     p_against = against_random(decision["observed_increase"], effect.random_increases)
     verdict = ablation_verdict(decision["observed_increase"], decision["ci"], decision["p_value"], p_against, s.alpha, s.min_increase)
-    decision = {key: value for key, value in decision.items() if key != "holds"}
     example_record = {**signal.describe(), **decision, "p_value_random_beats_induction": p_against}
     note(f"measured: {example_record}")
     evidence.decisive("NLL increase per token with the induction heads ablated (nats)", decision["observed_increase"], ci=decision["ci"],
@@ -135,11 +133,9 @@ def test_prefix_matching_heads_exist_in_the_encoder(chronos, measure, evidence):
     grid = mosaic.scores
     clear, possible = grid.heads(s.threshold), grid.heads(s.threshold, by="ci_high")
     verdict = v.head_count(len(clear), len(possible), s.min_heads)
-    k = s.min_heads
-    lows, highs = np.sort(grid.ci_low, axis=None)[::-1], np.sort(grid.ci_high, axis=None)[::-1]
-    at = np.unravel_index(int(np.argsort(-grid.ci_low, axis=None, kind="stable")[k - 1]), grid.ci_low.shape)
+    k, deciding = s.min_heads, grid.kth_best(s.min_heads)
     evidence.decisive(f"encoder prefix-matching score of the {k}-th best head (CI: the {k}-th largest lower and upper bounds)",
-                      round(float(grid.mean[at]), 4), ci=[round(float(lows[k - 1]), 4), round(float(highs[k - 1]), 4)], chance=mosaic.chance,
+                      deciding["mean"], ci=deciding["ci"], chance=mosaic.chance,
                       null=f"{mosaic.chance:.4f}, the weight a uniform encoder row (1/T over the {round(1 / mosaic.chance)} positions) puts on any position")
     evidence.measured(mosaic.measurement())
     evidence.record(prefix_heads=clear, prefix_heads_by_ci_high=possible, scores=mosaic.scores.to_dict())
@@ -149,4 +145,5 @@ def test_prefix_matching_heads_exist_in_the_encoder(chronos, measure, evidence):
     evidence.figure(figures.prefix_mosaic(decoder))
     evidence.conclude(verdict, (
         f"{chronos.name}: {len(clear)} encoder heads clear {s.threshold} by CI lower bound, {len(possible)} reach it by CI upper bound; need "
-        f"{s.min_heads}; deciding head L{at[0]}H{at[1]} mean {grid.mean[at]:.3f} CI [{lows[k - 1]:.3f}, {highs[k - 1]:.3f}], chance {mosaic.chance:.3f}"))
+        f"{s.min_heads}; deciding head {deciding['head']} mean {deciding['mean']:.3f} CI [{deciding['ci'][0]:.3f}, {deciding['ci'][1]:.3f}], "
+        f"chance {mosaic.chance:.3f}"))

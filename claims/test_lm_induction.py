@@ -68,19 +68,6 @@ def describe(best: dict) -> str:
     return f"L{best['layer']}H{best['head']} mean {best['mean']:.3f} CI {best['ci']}"
 
 
-def kth_best(grid, k: int, layers: tuple[int, ...] | None = None) -> dict:
-    """The interval that decides 'at least k heads clear the threshold': the k-th largest CI lower bound (>= threshold:
-    k heads clear it) and the k-th largest CI upper bound (< threshold: fewer than k heads can reach it), with the mean
-    of the head holding that lower bound."""
-    keep = np.ones(grid.mean.shape, bool) if layers is None else np.isin(np.arange(grid.mean.shape[0]), layers)[:, None] & np.ones(grid.mean.shape, bool)
-    lows, highs = np.sort(grid.ci_low[keep])[::-1], np.sort(grid.ci_high[keep])[::-1]
-    if len(lows) < k:
-        return {"head": None, "mean": None, "ci": None}
-    flat = np.where(keep, grid.ci_low, -np.inf)
-    layer, head = np.unravel_index(int(np.argsort(-flat, axis=None, kind="stable")[k - 1]), flat.shape)
-    return {"head": f"L{layer}H{head}", "mean": round(float(grid.mean[layer, head]), 4), "ci": [round(float(lows[k - 1]), 4), round(float(highs[k - 1]), 4)]}
-
-
 EVEN_ROW = "an evenly spread causal row (1/(i+1) on every key), averaged over the scored query positions"
 
 
@@ -90,7 +77,7 @@ def decide_heads(evidence, grid, s, chance: float, what: str, layers: tuple[int,
     clear = [h for h in grid.heads(s.threshold) if layers is None or h[0] in layers]
     possible = [h for h in grid.heads(s.threshold, by="ci_high") if layers is None or h[0] in layers]
     verdict = v.head_count(len(clear), len(possible), s.min_heads)
-    deciding = kth_best(grid, s.min_heads, layers)
+    deciding = grid.kth_best(s.min_heads, layers)
     evidence.decisive(f"{what} score of the {s.min_heads}-th best head (CI: the {s.min_heads}-th largest lower and upper bounds)", deciding["mean"],
                       ci=deciding["ci"], chance=round(chance, 4), null=f"{chance:.4f}, the weight {EVEN_ROW}")
     return verdict, clear, possible, deciding

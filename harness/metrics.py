@@ -77,6 +77,20 @@ class ScoreGrid:
     def heads(self, threshold: float, *, by: str = "ci_low") -> list[tuple[int, int]]:
         return heads_at_or_above(getattr(self, by), threshold)
 
+    def kth_best(self, k: int, layers: tuple[int, ...] | None = None) -> dict:
+        """The interval that decides "at least k heads clear a threshold" (among ``layers``): the k-th largest CI lower
+        bound (at or above it: k heads clear it) and the k-th largest CI upper bound (below it: fewer than k heads can reach
+        it), with the head holding that lower bound and its mean, rounded to 4 digits; None values where there are fewer
+        than k heads."""
+        keep = np.ones(self.mean.shape, bool) if layers is None else np.isin(np.arange(self.mean.shape[0]), layers)[:, None] & np.ones(self.mean.shape, bool)
+        lows, highs = np.sort(self.ci_low[keep])[::-1], np.sort(self.ci_high[keep])[::-1]
+        if len(lows) < k:
+            return {"head": None, "mean": None, "ci": None}
+        flat = np.where(keep, self.ci_low, -np.inf)
+        layer, head = np.unravel_index(int(np.argsort(-flat, axis=None, kind="stable")[k - 1]), flat.shape)
+        return {"head": f"L{layer}H{head}", "mean": round(float(self.mean[layer, head]), 4),
+                "ci": [round(float(lows[k - 1]), 4), round(float(highs[k - 1]), 4)]}
+
     def to_dict(self) -> dict:
         return {key: np.round(getattr(self, key), 6).tolist() for key in ("mean", "ci_low", "ci_high")}
 

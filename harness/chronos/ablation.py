@@ -219,13 +219,12 @@ def forecast_ablation(loaded, signal, induction: list[tuple[int, int]], random_s
 def increase_decision(effect: ForecastEffect, settings: ForecastSettings, alpha: float, min_increase: float) -> dict:
     mean, ci, p_value, median = against_random_sets(effect.induction_increase, effect.random_increases, settings)
     return {"observed_increase": mean, "ci": ci, "p_value": p_value, "alpha": alpha, "min_increase": min_increase,
-            "clean_nll": effect.clean_nll, "random_increase_median": median, "holds": bool(p_value < alpha and ci[0] > min_increase)}
+            "clean_nll": effect.clean_nll, "random_increase_median": median}
 
 
 def against_random(observed: float, random_effects) -> float:
     """The opposite one-sided permutation p-value: that the random sets' effects exceed the induction set's (ties count against)."""
-    random_effects = np.asarray(random_effects, dtype=np.float64)
-    return float((1 + np.sum(random_effects <= observed)) / (1 + len(random_effects))) if len(random_effects) else 1.0
+    return stats.permutation_p_value(-observed, -np.asarray(random_effects, dtype=np.float64))
 
 
 def ablation_verdict(observed: float, ci, p_for: float, p_against: float, alpha: float, bar: float) -> Verdict:

@@ -73,7 +73,7 @@ class SpectralMeasurement:
         """Share of energetic heads whose spectral period is within one bin of ``predicted``, with a Wilson CI."""
         energetic = self.energetic(min_variation, min_weight)
         periods = self.periods
-        matches = energetic & (np.abs(periods - predicted) <= self.bin_width * 1.0001)
+        matches = energetic & self.matches(predicted)
         n, k = int(energetic.sum()), int(matches.sum())
         interval = stats.binomtest(k, n).proportion_ci(confidence, method="wilson") if n else None
         measured = periods[energetic]
@@ -87,13 +87,6 @@ class SpectralMeasurement:
             "most_common_period_hz": float(values[counts.argmax()]) if len(values) else None,
             "periods_hz": [[None if np.isnan(p) else round(float(p), 4) for p in layer] for layer in periods],
         }
-
-    def signal_energy_log_ratios(self, min_variation: float, min_weight: float) -> np.ndarray:
-        ratios = []
-        for layer, head in zip(*np.nonzero(self.energetic(min_variation, min_weight))):
-            near, off = spectrum.energy_near(self.magnitudes[layer, head], self.frequencies_axis, self.signal.frequencies, self.bin_width)
-            ratios.append(np.log10(near / off) if off > 0 and near > 0 else 0.0)
-        return np.array(ratios)
 
     def figure_data(self, max_heads: int = 4) -> dict:
         """The series, the rows of the most varied heads, their spectra and spectral periods (for report.html)."""
