@@ -137,10 +137,9 @@ def resolve_dtype(dtype: str, device: str) -> str:
     return dtype
 
 
-def model_name(spec: str, path: Path) -> str:
-    if spec.startswith((PLANTED_PREFIX, ZOO_PREFIX)) or HUB_ID.match(spec) and not Path(spec).exists():
-        return spec
-    return path.name
+def names_a_directory(spec: str) -> bool:
+    """A --model value that is a directory's path (not zoo:, planted: or a hub id read from the cache)."""
+    return not (spec.startswith((PLANTED_PREFIX, ZOO_PREFIX)) or HUB_ID.match(spec) and not Path(spec).exists())
 
 
 @dataclass(repr=False)
@@ -162,6 +161,8 @@ class LoadedModel:
     facts: dict[str, Any]
     planted: dict[str, Any] | None = field(default=None)
     own_measurements: dict[str, Any] = field(default_factory=dict)  # Family.measurements
+    fingerprint: str | None = None  # harness.identity.fingerprint: the same for the same config and weights
+    snapshot: str | None = None  # the Hugging Face cache snapshot (commit) the weights came from
 
     def __repr__(self) -> str:
         return f"<{self.family} model {self.name} on {self.device}, {self.dtype}>"
@@ -200,6 +201,8 @@ class LoadedModel:
             "spec": self.spec,
             "family": self.family,
             "path": str(self.path),
+            "snapshot": self.snapshot,
+            "fingerprint": self.fingerprint,
             "parameters": self.parameter_count,
             "d_model": self.facts["d_model"],
             "encoder_layers": self.encoder_layers,

@@ -58,11 +58,12 @@ def prefix_mosaic(loaded, settings, args) -> None:
 def mosaic(args) -> int:
     from harness import atomic
     from harness.chronos.induction import RRTSettings, measure_rrt
+    from harness.identity import labelled_models
     from harness.models import load_model
 
     settings = RRTSettings(args.sequence_length, args.repetitions, args.batch_size, args.seed, args.token_range)
-    for spec in args.model:
-        loaded = load_model(spec, args.device, args.dtype)
+    for spec, label in labelled_models(args.model).items():
+        loaded = load_model(spec, args.device, args.dtype, label)
         if args.site != "cross":
             prefix_mosaic(loaded, settings, args)
             continue
@@ -112,8 +113,9 @@ def compare(args) -> int:
 
     result = comparing.compare(comparing.load_report(args.old), comparing.load_report(args.new))
     print("\n".join(comparing.render(result)))
-    if args.fail_on_regression and result.regressions:
-        print(f"{len(result.regressions)} regression(s): passed -> failed", file=sys.stderr)
+    failure = comparing.gate(result) if args.fail_on_regression else None
+    if failure:
+        print(f"--fail-on-regression: {failure}", file=sys.stderr)
         return 1
     return 0
 
@@ -220,10 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sharpness", type=float, default=40.0, help="logit of a perfect match (default: 40)")
     p.set_defaults(run=plant)
 
-    c = commands.add_parser("compare", help="verdicts that changed and statistics that moved beyond their CI between two runs")
+    c = commands.add_parser("compare", help="two runs, models paired by label: what was compared, verdicts that changed, and "
+                                            "deciding statistics whose difference is significant")
     c.add_argument("old", metavar="OLD", help="the baseline report.json (or its run directory)")
     c.add_argument("new", metavar="NEW", help="the newer report.json (or its run directory)")
-    c.add_argument("--fail-on-regression", action="store_true", help="exit 1 when a claim went from passed to failed")
+    c.add_argument("--fail-on-regression", action="store_true",
+                   help="exit 1 when a claim went from passed to failed, or when nothing was compared (no model label in both runs)")
     c.set_defaults(run=compare)
 
     b = commands.add_parser("bench", help="forward-pass throughput: plain sdpa vs capture vs the study's generate, per architecture")

@@ -16,7 +16,6 @@ from harness.checkpoints import (
     cache_dir,
     check_safetensors,
     checkpoint_path,
-    model_name,
     read_config,
     resolve_device,
     resolve_dtype,
@@ -69,9 +68,12 @@ def spec_family(spec: str) -> str:
     return check_checkpoint_dir(checkpoint_path(spec)).name
 
 
-def load_model(spec: str, device: str = "auto", dtype: str = "auto") -> LoadedModel:
-    """Load a checkpoint named by a --model value; planted layouts are built on first use."""
+def load_model(spec: str, device: str = "auto", dtype: str = "auto", label: str | None = None) -> LoadedModel:
+    """Load a checkpoint named by a --model value, reported under ``label`` (by default the one it would have alone in
+    a run); planted layouts are built on first use."""
     import json
+
+    from harness import identity
 
     device = resolve_device(device)
     dtype = resolve_dtype(dtype, device)
@@ -85,4 +87,6 @@ def load_model(spec: str, device: str = "auto", dtype: str = "auto") -> LoadedMo
     model, facts = family.load(path, config, device, dtype)
     planted_file = path / "planted.json"
     planted = json.loads(planted_file.read_text()) if planted_file.is_file() else None
-    return LoadedModel(model_name(spec, path), spec, path, model, config, device, dtype, family.name, facts, planted, family.measurements)
+    label = label or identity.run_labels({spec: None})[spec]
+    return LoadedModel(label, spec, path, model, config, device, dtype, family.name, facts, planted, family.measurements,
+                       identity.fingerprint(path), identity.snapshot_of(path))

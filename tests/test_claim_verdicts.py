@@ -90,7 +90,7 @@ def test_failures_and_inconclusive_verdicts_give_reasons(three_layouts):
 
 
 def test_quantified_claim_reports_the_shrunk_counterexample(planted_dirs, tmp_path):
-    result, report = run_claims(tmp_path, "--model", str(planted_dirs("none")), "-k", "across_inputs")
+    result, report = run_claims(tmp_path, "--model", str(planted_dirs("none")), "-k", "across_inputs", "-vv")  # claims_run passes -q
     assert report is not None, result.stdout + result.stderr
     [record] = report["claims"]
     assert record["outcome"] == "failed"
@@ -102,25 +102,33 @@ def test_quantified_claim_reports_the_shrunk_counterexample(planted_dirs, tmp_pa
     assert "Counterexample (shrunk)" in (tmp_path / "reports" / "latest" / "report.md").read_text()
 
 
-def test_the_terminal_ends_with_a_claims_by_models_matrix_and_one_line_failures(three_layouts):
-    paths, result, _ = three_layouts
+def test_the_terminal_ends_with_a_claims_by_models_matrix_and_no_line_per_failure(three_layouts):
+    paths, result, report = three_layouts
     out = result.stdout
-    matrix = out.split("claims x models", 1)[1].split("claims report:", 1)[0].strip("= \n").splitlines()
+    matrix = out.split("its null on the line below", 1)[1].split("inconclusive, why", 1)[0].strip("= \n").splitlines()
     header, rows = matrix[0].split(), [line.split() for line in matrix[1:] if line.startswith("C")]
     assert header == ["claim", *[path.name for path in paths.values()]]
-    assert matrix[1].strip() == "-- findings of the studies --" and matrix[-1].startswith("cells: outcome and the deciding value; the line below")
+    assert matrix[1].strip() == "-- findings of the studies --"
     assert [row[0] for row in rows] == [shorten(claim, 40) for claim in SINGLE_MODEL_CLAIMS]  # registry order, long ids cut in the middle
     assert all(len(line) <= 120 for line in matrix)
     c1 = dict(zip(header[1:], " ".join(matrix[2].split()[1:]).replace("pass ", "pass:").replace("FAIL ", "FAIL:").split()))
     assert c1 == {paths["reference"].name: "pass:0.495", paths["swapped"].name: "pass:0.495", paths["none"].name: "FAIL:0.0455"}
     assert matrix[3].split() == ["null", "0.0455", "0.0455", "0.0455"]  # each decided value's null: chance 1/T
     assert "Traceback" not in out and "def test_" not in out  # a claim that did not hold is a measurement, not a crash
-    assert out.count("claim did not hold: ") == 3
+    assert "claim did not hold" not in out and "FAILED" not in out  # the matrix shows it; -v adds a line per failure
+    undecided = {(r["claim_id"], r["model"]): r["reason_kind"].removeprefix("floor:") for r in report["claims"] if r["outcome"] == "inconclusive"}
+    why = out.split("inconclusive, why", 1)[1].split("claims report:", 1)[0].splitlines()[1:]
+    assert len(why) == len({claim for claim, _ in undecided})  # one line per claim with an inconclusive cell
+    for (claim, model), kind in undecided.items():
+        assert any(line.split()[0] == shorten(claim, len(line.split()[0])) and kind in line and model in line for line in why), (claim, model, kind)
 
 
-def test_verbose_brings_back_the_full_failure_text(planted_dirs, tmp_path):
-    result, _ = run_claims(tmp_path, "--model", str(planted_dirs("none")), "-k", "test_induction_heads_exist and not across", "-vv")  # claims_run passes -q
-    assert "claim did not hold" not in result.stdout and "AssertionError" in result.stdout
+def test_verbose_adds_a_line_per_failure_and_very_verbose_the_full_failure_text(planted_dirs, tmp_path):
+    selected = ("--model", str(planted_dirs("none")), "-k", "test_induction_heads_exist and not across")
+    verbose, _ = run_claims(tmp_path / "v", *selected, "-vv")  # claims_run passes -q
+    assert verbose.stdout.count("claim did not hold: ") == 1 and "AssertionError" not in verbose.stdout
+    very, _ = run_claims(tmp_path / "vv", *selected, "-vvv")
+    assert "claim did not hold" not in very.stdout and "AssertionError" in very.stdout
 
 
 def test_junit_xml_carries_each_verdict_and_its_deciding_statistic(planted_dirs, tmp_path):

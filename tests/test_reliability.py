@@ -105,7 +105,7 @@ def test_simultaneous_runs_write_separate_reports(tmp_path, planted_dirs):
         (["--dtype", "float16", "--device", "cpu"], "float16 is not supported"),
         (["--dtype", "int4"], "unknown dtype 'int4'"),
         (["--model", "/nonexistent/model"], "model path '/nonexistent/model' does not exist"),
-        (["--model", "planted:reference", "--model", "planted:reference"], "lists the same model twice"),
+        (["--model", "planted:reference", "--model", "planted:reference"], "lists planted:reference twice"),
     ],
 )
 def test_bad_options_stop_pytest_in_one_line(tmp_path, args, message):

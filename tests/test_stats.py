@@ -89,3 +89,18 @@ def test_a_trend_along_a_row_is_decided_by_exchanging_cells_within_rows():
     result = permutation_trend(reps, count, seeds, list(range(len(count))), rows, n_permutations=499, seed=0)
     assert verdict.by_p_values(result["p_less"], result["p_greater"], 0.05, result["smallest_possible_p"]).outcome == "passed"
     assert verdict.by_p_values(result["p_greater"], result["p_less"], 0.05, result["smallest_possible_p"]).outcome == "failed"
+
+
+def test_the_difference_interval_covers_the_true_difference_about_as_often_as_its_parts():
+    """Two independent 95% intervals (normal means, unequal spreads) give MOVER intervals for the difference that hold
+    the true difference in about 95% of draws; it equals the textbook sqrt(se1^2 + se2^2) interval for symmetric parts."""
+    from harness.stats import difference_interval
+
+    rng = np.random.default_rng(0)
+    z, draws, covered = 1.959964, 4000, 0
+    for _ in range(draws):
+        old, new = rng.normal(1.0, 0.3), rng.normal(1.5, 0.1)
+        low, high = difference_interval(old, (old - z * 0.3, old + z * 0.3), new, (new - z * 0.1, new + z * 0.1))
+        covered += low <= 0.5 <= high
+        assert high - low == pytest.approx(2 * z * np.hypot(0.3, 0.1))
+    assert 0.94 <= covered / draws <= 0.96

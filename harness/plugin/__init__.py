@@ -24,7 +24,7 @@ from harness.models import FAMILIES
 from harness.plugin.evidence import Evidence
 from harness.plugin.options import RunOptions, add_options, load_hypothesis_profile
 from harness.plugin.shrinking import DEFAULT_SHRINK_BUDGET, SHRINK_BUDGETS, bound_shrinking
-from harness.plugin.recorder import Recorder, claim_of
+from harness.plugin.recorder import ClaimNotHeld, Recorder, claim_of
 from harness.plugin.session import ModelPool
 from harness.registry import load_registry
 
@@ -63,6 +63,7 @@ def pytest_configure(config):
     recorder = Recorder(options, pool, Evidence(), MODEL_FIXTURES)
     config.stash[POOL_KEY], config.stash[RECORDER_KEY] = pool, recorder
     config.pluginmanager.register(recorder, "chronos_claims_recorder")
+    config.pluginmanager.register(ModuleOrder(), "chronos_claims_module_order")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -72,6 +73,34 @@ def pytest_report_teststatus(report, config):
             str(report.longrepr[2]).startswith("Skipped: inconclusive: "):
         return "inconclusive", "i", ("INCONCLUSIVE", {"yellow": True})
     return None
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter, config):
+    """At default verbosity a claim that did not hold is shown by the matrix alone: its failure section and FAILED line
+    come back with -v, so the output grows with the matrix, not with the failures. (Under xdist the controller holds
+    the failure as text, hence the prefix test.)"""
+    failed = terminalreporter.stats.get("failed", [])
+    if config.get_verbosity() < 1 and failed:
+        terminalreporter.stats["failed"] = [report for report in failed if not str(report.longrepr).startswith(ClaimNotHeld.prefix + ": ")]
+    try:
+        return (yield)
+    finally:
+        if failed:
+            terminalreporter.stats["failed"] = failed
+
+
+class ModuleOrder:
+    """Claim tests run module by module (each model in turn within a module): one progress line per module rather
+    than one per module and model. Models stay loaded for the whole run, so the order costs no reloading."""
+
+    @pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by model
+    def pytest_collection_modifyitems(self, items):
+        slots = [index for index, item in enumerate(items) if item.get_closest_marker("claim") is not None]
+        modules = list(dict.fromkeys(items[index].path for index in slots))
+        ordered = sorted((items[index] for index in slots), key=lambda item: modules.index(item.path))
+        for index, item in zip(slots, ordered):
+            items[index] = item
 
 
 @pytest.hookimpl(wrapper=True)
@@ -107,6 +136,11 @@ def _families_of_test(metafunc, is_claim: bool):
     return ([family] if family else []), {}
 
 
+def test_id(label: str) -> str:
+    """A model's part of a test id: its label, with '/' (which pytest reads as a path) as '_'."""
+    return label.replace("/", "_")
+
+
 def _skip(reason: str):
     return pytest.mark.skip(reason=reason)
 
@@ -127,11 +161,11 @@ def pytest_generate_tests(metafunc):
         BINDING_ERRORS.append(f"{metafunc.definition.nodeid} asks for {', '.join(requested)}; a claim of family "
                               f"{names} takes one model as `{GENERIC_FIXTURE}` or `{primary and primary.fixture}`")
         raise HarnessError(BINDING_ERRORS[-1])
-    params = [pytest.param(spec, id=spec.replace("/", "_")) for family in families for spec in options.specs_of(family.name)]
-    params += [pytest.param(spec, id=spec.replace("/", "_"), marks=_skip(f"not applicable to {name}: {reason}"))
+    params = [pytest.param(spec, id=test_id(options.labels[spec])) for family in families for spec in options.specs_of(family.name)]
+    params += [pytest.param(spec, id=test_id(options.labels[spec]), marks=_skip(f"not applicable to {name}: {reason}"))
                for name, reason in not_applicable.items() for spec in options.specs_of(name)]
     if not params:
-        given = ", ".join(f"{spec} ({options.families[spec]})" for spec in options.specs)
+        given = ", ".join(f"{options.labels[spec]} ({options.families[spec]})" for spec in options.specs)
         names = " or ".join(claim_of(metafunc.definition).families if is_claim else [primary.name])
         reason = f"this claim applies to {names} models and none was given (--model: {given}); add a {names} --model"
         params = [pytest.param(None, marks=_skip(reason), id=f"no-{primary.name}-model")]

@@ -24,9 +24,10 @@ for _name, _profile in HYPOTHESIS_PROFILES.items():
 
 def add_options(parser) -> None:
     group = parser.getgroup("chronos-claims", "interpretability claims")
-    group.addoption("--model", action="append", default=[], metavar="MODEL",
-                    help="checkpoint directory (Chronos-T5 or decoder-only causal LM), hub id in the local HF cache, "
-                         "zoo:NAME or planted:NAME; repeatable (default: the shipped zoo)")
+    group.addoption("--model", action="append", default=[], metavar="[NAME=]MODEL",
+                    help="checkpoint directory, hub id in the local HF cache, zoo:NAME or planted:NAME, reported under NAME= "
+                         "where given (else the directory's name, lengthened until no two models share it); repeatable "
+                         "(default: the shipped zoo)")
     group.addoption("--device", default="auto", metavar="DEVICE", help="auto, cpu or cuda[:N] (default: auto = cuda if available)")
     group.addoption("--dtype", default="auto", metavar="DTYPE",
                     help="auto, float32 or bfloat16 (default: auto = bfloat16 on cuda and on a CPU where it is measured faster)")
@@ -39,10 +40,11 @@ def add_options(parser) -> None:
     group.addoption("--reports-dir", default="reports", metavar="DIR", help="where claim runs write their reports (default: reports)")
     group.addoption("--no-report", action="store_true", help="do not write a report for this run")
     group.addoption("--baseline", default=None, metavar="REPORT",
-                    help="an earlier report.json (or its run directory): list verdicts that changed and statistics that moved beyond their CI")
+                    help="an earlier report.json (or its run directory): models paired by label, verdicts that changed, and "
+                         "deciding statistics whose difference between the runs is significant")
     group.addoption("--fail-on-regression", action="store_true",
-                    help="with --baseline: the exit status says whether a claim went from passed to failed; claims that failed "
-                         "in the baseline too do not fail the run (errors still do)")
+                    help="with --baseline: the exit status says whether a claim went from passed to failed or nothing was "
+                         "compared; claims that failed in the baseline too do not fail the run (errors still do)")
 
 
 def load_hypothesis_profile(config) -> None:
@@ -60,6 +62,7 @@ def default_models() -> list[str]:
 @dataclass(frozen=True)
 class RunOptions:
     specs: tuple[str, ...]
+    labels: dict[str, str]  # spec -> the model's label in this run (harness.identity)
     families: dict[str, str]  # spec -> family name
     device: str  # as given: resolved when the first model loads
     dtype: str
@@ -72,12 +75,12 @@ class RunOptions:
 
     @classmethod
     def from_config(cls, config) -> "RunOptions":
+        from harness.identity import labelled_models
         from harness.models import spec_family
         from harness.report.compare import load_report
 
-        specs = config.getoption("model") or default_models()
-        if len(set(specs)) != len(specs):
-            raise HarnessError(f"--model lists the same model twice ({', '.join(specs)}); give each model once")
+        labels = labelled_models(config.getoption("model") or default_models())
+        specs = list(labels)
         families = {spec: spec_family(spec) for spec in specs}  # fails at start-up, in one line, rather than in every test
         device = check_device(config.getoption("device"))
         dtype = check_dtype(config.getoption("dtype"), device)
@@ -89,7 +92,7 @@ class RunOptions:
             if reports_dir is None:
                 raise HarnessError("--baseline compares this run's report with an earlier one; drop --no-report")
             baseline = (baseline, load_report(baseline))
-        return cls(tuple(specs), families, device, dtype, reports_dir, config.rootpath, settings._current_profile or "default",
+        return cls(tuple(specs), labels, families, device, dtype, reports_dir, config.rootpath, settings._current_profile or "default",
                    hasattr(config, "workerinput"), baseline, config.getoption("fail_on_regression"))
 
     def specs_of(self, family: str) -> list[str]:

@@ -59,7 +59,8 @@ COLOURS = {"passed": {"green": True}, "failed": {"red": True}, "error": {"red": 
 
 
 class ClaimNotHeld:
-    """The failure of a claim whose measurement ran but did not meet its decision: one line, no traceback (-v keeps it)."""
+    """The failure of a claim whose measurement ran but did not meet its decision: one line, no traceback. The matrix
+    shows it at default verbosity; -v adds this line, -vv the traceback instead."""
 
     prefix = "claim did not hold"
 
@@ -112,12 +113,12 @@ class Recorder:
         params = item.callspec.params if hasattr(item, "callspec") else {}
         spec = next((params[name] for name in self.model_fixtures if name in params), None)
         loaded = self.pool.models
-        family = loaded[spec].family if spec in loaded else params.get("models", claim.family)
+        family = self.options.families[spec] if spec in self.options.families else params.get("models", claim.family)
         models = [loaded[spec]] if spec in loaded else [m for m in loaded.values() if m.family == family] if spec is None else []
         across = None if family == claim.family else f"across {family}"  # the primary family's comparison keeps its old key
         record = ClaimRecord(
             claim_id=claim.id,
-            model=loaded[spec].name if spec in loaded else spec or across,
+            model=self.options.labels.get(spec, spec) if spec else across,
             family=family,
             test_id=item.nodeid,
             registry=str(claim.registry),
@@ -202,7 +203,7 @@ class Recorder:
             report.outcome, report.longrepr = "skipped", (str(item.path), item.location[1] or 0, f"Skipped: inconclusive: {undecided[0]}")
         state = self.outcomes.setdefault(item.nodeid, {"outcome": None, "reason": None, "duration": 0.0})
         state["duration"] += report.duration
-        if report.when == "call" and report.failed and call.excinfo.errisinstance(AssertionError) and item.config.get_verbosity() < 1:
+        if report.when == "call" and report.failed and call.excinfo.errisinstance(AssertionError) and item.config.get_verbosity() < 2:
             state["outcome"], state["reason"] = "failed", _reason(report)
             report.longrepr = ClaimNotHeld(item, state["reason"])
             return
@@ -246,15 +247,15 @@ class Recorder:
         self.report["status"] = "incomplete" if interrupted else "complete"
         self.report["finished_at"] = schema.now()
         if self.options.baseline is not None:
-            from harness.report.compare import compare
+            from harness.report.compare import compare, gate
 
             baseline_path, baseline = self.options.baseline
             self.comparison = compare(baseline, self.report)
-            self.report["comparison"] = {"baseline": str(baseline_path), **self.comparison.to_dict()}
+            self.report["comparison"] = {"baseline": str(baseline_path), **self.comparison}
             if self.options.fail_on_regression:
                 # the run is gated on regressions: claims that failed in the baseline too (or are new) do not fail it
                 claim_failures = sum(r["outcome"] == "failed" for r in self.report["claims"])
-                if self.comparison.regressions:
+                if gate(self.comparison):
                     session.exitstatus = pytest.ExitCode.TESTS_FAILED
                 elif session.exitstatus == pytest.ExitCode.TESTS_FAILED and self.failed_reports == claim_failures:
                     session.exitstatus = pytest.ExitCode.OK
@@ -262,22 +263,25 @@ class Recorder:
         writer.write(self.run_dir, self.report, final=True)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
-        from harness.report.matrix import text_rows
+        from harness.report.matrix import TERMINAL_TITLE, inconclusive_lines, text_rows
 
         if self.records:
-            terminalreporter.section("claims x models")
+            terminalreporter.ensure_newline()
+            terminalreporter.section(TERMINAL_TITLE)
             for row in text_rows(self.records):
                 for text, outcome in row:
                     terminalreporter.write(text, **COLOURS.get(outcome, {}))
                 terminalreporter.write_line("")
+            for line in inconclusive_lines(self.records, verbose=terminalreporter.config.get_verbosity() > 0):
+                terminalreporter.write_line(line)
         if self.comparison is not None:
-            from harness.report.compare import render
+            from harness.report.compare import gate, render
 
             terminalreporter.section(f"compared with {self.options.baseline[0]}")
             for line in render(self.comparison):
                 terminalreporter.write_line(line)
-            if self.options.fail_on_regression and self.comparison.regressions:
-                terminalreporter.write_line(f"--fail-on-regression: {len(self.comparison.regressions)} claim(s) went from passed to failed")
+            if self.options.fail_on_regression and gate(self.comparison):
+                terminalreporter.write_line(f"--fail-on-regression: {gate(self.comparison)}", red=True)
         if self.run_dir is not None:
             terminalreporter.write_line(f"claims report: {self.run_dir / 'report.json'} (and report.md, report.html; reports/latest points at it)")
         elif self.claims_collected and not self.records and not self.options.is_worker:

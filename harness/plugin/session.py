@@ -42,7 +42,7 @@ class ModelPool:
         if spec not in self.models:
             from harness.models import load_model
 
-            self.models[spec] = load_model(spec, self.resolve_device(), self.options.dtype)
+            self.models[spec] = load_model(spec, self.resolve_device(), self.options.dtype, self.options.labels[spec])
         return self.models[spec]
 
     def family_models(self, family: str) -> list:

@@ -1,19 +1,33 @@
-"""Compare two claims reports: verdicts that changed and deciding statistics that moved beyond their CIs."""
+"""Compare two claims reports: models paired by label, verdicts that changed, and deciding statistics whose change
+between the runs is significant (the interval of their difference excludes 0).
+
+A comparison is a plain dict (it is stored in report.json under "comparison"):
+
+    {"models": [{"label", "baseline_fingerprint", "fingerprint", "weights": "equal" | "differ" | "unknown"}],
+     "unpaired": {"baseline": [label], "new": [label]},
+     "compared": n,                          # records of one claim on one model found in both runs
+     "verdict_changes": [{"claim_id", "model", "old", "new", "new_reason"}],
+     "regressions": [...],                   # the verdict changes from passed to failed
+     "moved": [{"claim_id", "model", "statistic", "old", "old_ci", "new", "new_ci", "difference", "difference_ci"}],
+     "steady": n,                            # deciding statistics tested whose difference interval holds 0
+     "untested": [{"claim_id", "model", "statistic", "why"}],   # no interval in both runs, or another statistic
+     "not_compared": [{"claim_id", "model", "why"}]}
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from harness.errors import HarnessError
 from harness.report import schema
 
 REGRESSION = ("passed", "failed")
+ACROSS = "all models"
 
 
 def _key(record: dict) -> tuple[str, str]:
-    return record["claim_id"], record["model"] or "all models"
+    return record["claim_id"], record["model"] or ACROSS
 
 
 def _decisive(record: dict) -> dict | None:
@@ -21,53 +35,84 @@ def _decisive(record: dict) -> dict | None:
     return decisive if decisive and isinstance(decisive.get("value"), (int, float)) else None
 
 
-def _outside(value: float, ci) -> bool:
-    return bool(ci) and not (min(ci) <= value <= max(ci))
+def _weights(old: dict, new: dict) -> str:
+    if not old.get("fingerprint") or not new.get("fingerprint"):
+        return "unknown"
+    return "equal" if old["fingerprint"] == new["fingerprint"] else "differ"
 
 
-@dataclass
-class Comparison:
-    verdict_changes: list[dict] = field(default_factory=list)
-    moved_statistics: list[dict] = field(default_factory=list)
-    only_in_old: list[dict] = field(default_factory=list)
-    only_in_new: list[dict] = field(default_factory=list)
-    models_only_in_old: list[str] = field(default_factory=list)
-    models_only_in_new: list[str] = field(default_factory=list)
-
-    @property
-    def regressions(self) -> list[dict]:
-        return [change for change in self.verdict_changes if (change["old"], change["new"]) == REGRESSION]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"verdict_changes": self.verdict_changes, "moved_statistics": self.moved_statistics, "regressions": self.regressions,
-                "only_in_old": self.only_in_old, "only_in_new": self.only_in_new,
-                "models_only_in_old": self.models_only_in_old, "models_only_in_new": self.models_only_in_new}
+def _family_labels(report: dict, record: dict) -> set[str]:
+    """The models of a record's family in its run: what a claim that compares models compared."""
+    return {label for label, model in report["models"].items() if model["family"] == record["family"]}
 
 
-def compare(old: dict, new: dict) -> Comparison:
-    """A deciding statistic has moved when either run's value lies outside the other run's CI."""
-    old_records = {_key(r): r for r in old["claims"]}
-    new_records = {_key(r): r for r in new["claims"]}
-    result = Comparison(
-        only_in_old=[{"claim_id": c, "model": m} for c, m in old_records.keys() - new_records.keys()],
-        only_in_new=[{"claim_id": c, "model": m} for c, m in new_records.keys() - old_records.keys()],
-        models_only_in_old=sorted(old["models"].keys() - new["models"].keys()),
-        models_only_in_new=sorted(new["models"].keys() - old["models"].keys()),
-    )
-    result.only_in_old.sort(key=lambda r: (r["claim_id"], r["model"]))
-    result.only_in_new.sort(key=lambda r: (r["claim_id"], r["model"]))
+def _why_not_compared(model: str, side: str, unpaired: dict[str, list[str]]) -> str:
+    if model in unpaired[side]:
+        return f"model only in the {side} run" if side == "new" else "model only in the baseline"
+    return "claim only in the new run" if side == "new" else "claim only in the baseline"
+
+
+def _statistic_change(key: tuple[str, str], before: dict, after: dict) -> tuple[str, dict]:
+    """("moved" | "steady" | "untested", entry) for one record's deciding statistic."""
+    from harness.stats import difference_interval  # numpy and scipy: not needed to start a run with --baseline
+
+    old, new = _decisive(before), _decisive(after)
+    entry = {"claim_id": key[0], "model": key[1], "statistic": (new or old or {}).get("statistic")}
+    if not old or not new or old["statistic"] != new["statistic"]:
+        return "untested", {**entry, "why": "no deciding number in both runs" if not old or not new else "another statistic decides"}
+    if not old.get("ci") or not new.get("ci"):
+        return "untested", {**entry, "why": "no interval in both runs"}
+    low, high = difference_interval(old["value"], old["ci"], new["value"], new["ci"])
+    entry.update(old=old["value"], old_ci=old["ci"], new=new["value"], new_ci=new["ci"], difference=new["value"] - old["value"],
+                 difference_ci=[low, high])
+    return ("moved" if low > 0 or high < 0 else "steady"), entry
+
+
+def compare(old: dict, new: dict) -> dict:
+    """Pair the two runs' models by label and their records by (claim, model); see the module docstring."""
+    paired = [label for label in new["models"] if label in old["models"]]
+    unpaired = {"baseline": [label for label in old["models"] if label not in new["models"]],
+                "new": [label for label in new["models"] if label not in old["models"]]}
+    old_records, new_records = {_key(r): r for r in old["claims"]}, {_key(r): r for r in new["claims"]}
+    result = {
+        "models": [{"label": label, "baseline_fingerprint": old["models"][label].get("fingerprint"),
+                    "fingerprint": new["models"][label].get("fingerprint"), "weights": _weights(old["models"][label], new["models"][label])}
+                   for label in paired],
+        "unpaired": unpaired, "compared": 0, "verdict_changes": [], "moved": [], "steady": 0, "untested": [],
+        "not_compared": sorted([{"claim_id": c, "model": m, "why": _why_not_compared(m, "baseline", unpaired)}
+                                for c, m in old_records.keys() - new_records.keys()] +
+                               [{"claim_id": c, "model": m, "why": _why_not_compared(m, "new", unpaired)}
+                                for c, m in new_records.keys() - old_records.keys()], key=lambda r: (r["claim_id"], r["model"])),
+    }
     for key in sorted(old_records.keys() & new_records.keys()):
         before, after = old_records[key], new_records[key]
+        if key[1] not in old["models"] and key[1] not in new["models"] and _family_labels(old, before) != _family_labels(new, after):
+            result["not_compared"].append({"claim_id": key[0], "model": key[1], "why": "compares other models in each run"})
+            continue
+        result["compared"] += 1
         if before["outcome"] != after["outcome"]:
-            result.verdict_changes.append({"claim_id": key[0], "model": key[1], "old": before["outcome"], "new": after["outcome"],
-                                           "new_reason": after["reason"]})
-        old_stat, new_stat = _decisive(before), _decisive(after)
-        if old_stat and new_stat and old_stat["statistic"] == new_stat["statistic"]:
-            if _outside(new_stat["value"], old_stat.get("ci")) or _outside(old_stat["value"], new_stat.get("ci")):
-                result.moved_statistics.append({"claim_id": key[0], "model": key[1], "statistic": new_stat["statistic"],
-                                                "old": old_stat["value"], "old_ci": old_stat.get("ci"),
-                                                "new": new_stat["value"], "new_ci": new_stat.get("ci")})
+            result["verdict_changes"].append({"claim_id": key[0], "model": key[1], "old": before["outcome"], "new": after["outcome"],
+                                              "new_reason": after["reason"]})
+        change, entry = _statistic_change(key, before, after)
+        if change == "steady":
+            result["steady"] += 1
+        else:
+            result[change].append(entry)
+    result["regressions"] = [change for change in result["verdict_changes"] if (change["old"], change["new"]) == REGRESSION]
     return result
+
+
+def gate(comparison: dict) -> str | None:
+    """Why --fail-on-regression fails this comparison (None when it passes): a verdict that went from passed to
+    failed, or a comparison that compared nothing and so cannot vouch for anything."""
+    if comparison["compared"] == 0:
+        models = ", ".join(comparison["unpaired"]["baseline"]) or "none"
+        return (f"nothing was compared: no model label is in both runs (baseline: {models}; this run: "
+                f"{', '.join(comparison['unpaired']['new']) or 'none'}); give a model the same label in both with --model NAME=MODEL")
+    if comparison["regressions"]:
+        return f"{len(comparison['regressions'])} claim(s) went from passed to failed: " + ", ".join(
+            f"{c['claim_id']} on {c['model']}" for c in comparison["regressions"])
+    return None
 
 
 def load_report(path: str | Path) -> dict:
@@ -84,25 +129,42 @@ def load_report(path: str | Path) -> dict:
 
 
 def _ci(ci) -> str:
-    return f" [{ci[0]:.4g}, {ci[1]:.4g}]" if ci else ""
+    return f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else ""
 
 
-def render(comparison: Comparison) -> list[str]:
-    lines = []
-    if comparison.verdict_changes:
+def _counted(items: list[dict], what: str) -> str:
+    return ", ".join(f"{why} ({count})" for why, count in Counter(item[what] for item in items).items())
+
+
+def _models_line(comparison: dict) -> str:
+    weights = Counter(pair["weights"] for pair in comparison["models"])
+    said = {"equal": "the same config and weights (nothing to re-check)", "differ": "different weights (an update)",
+            "unknown": "no fingerprint in one run"}
+    return f"models paired by label: {len(comparison['models'])}" + "".join(
+        f"; {count} with {said[kind]}: " + ", ".join(p["label"] for p in comparison["models"] if p["weights"] == kind)
+        for kind, count in weights.items())
+
+
+def render(comparison: dict) -> list[str]:
+    """The comparison as text lines: what was compared first, then what changed."""
+    changed, moved = comparison["verdict_changes"], comparison["moved"]
+    lines = [f"compared {comparison['compared']} records (one claim on one model, in both runs): {len(changed)} verdict(s) changed, "
+             f"{len(comparison['regressions'])} from passed to failed; {len(moved)} deciding statistic(s) moved, {comparison['steady']} "
+             f"did not, {len(comparison['untested'])} untested",
+             _models_line(comparison)]
+    for side in ("baseline", "new"):
+        if comparison["unpaired"][side]:
+            lines.append(f"unpaired models, only in the {'baseline' if side == 'baseline' else 'new run'}: " + ", ".join(comparison["unpaired"][side]))
+    if comparison["not_compared"]:
+        lines.append(f"not compared: {len(comparison['not_compared'])} records: {_counted(comparison['not_compared'], 'why')}")
+    if changed:
         lines.append("verdicts changed:")
         lines += [f"  {c['claim_id']} on {c['model']}: {c['old']} -> {c['new']}" + ("  (regression)" if (c["old"], c["new"]) == REGRESSION else "")
-                  for c in comparison.verdict_changes]
-    if comparison.moved_statistics:
-        lines.append("statistics moved beyond their CI:")
-        lines += [f"  {m['claim_id']} on {m['model']}: {m['statistic']} {m['old']:.4g}{_ci(m['old_ci'])} -> {m['new']:.4g}{_ci(m['new_ci'])}"
-                  for m in comparison.moved_statistics]
-    for label, items in (("only in the baseline", comparison.only_in_old), ("only in the new run", comparison.only_in_new)):
-        if items:
-            lines.append(f"claims {label} (not compared): " + ", ".join(f"{i['claim_id']} on {i['model']}" for i in items))
-    for label, names in (("only in the baseline", comparison.models_only_in_old), ("only in the new run", comparison.models_only_in_new)):
-        if names:
-            lines.append(f"models {label}: " + ", ".join(names))
-    if not comparison.verdict_changes and not comparison.moved_statistics:
-        lines.insert(0, "no verdict changed and no deciding statistic moved beyond its CI")
+                  for c in changed]
+    if moved:
+        lines.append("statistics moved (the interval of new - old, from both runs' intervals, excludes 0):")
+        lines += [f"  {m['claim_id']} on {m['model']}: {m['statistic']} {m['old']:.3g}{_ci(m['old_ci'])} -> {m['new']:.3g}{_ci(m['new_ci'])}, "
+                  f"difference {m['difference']:+.3g}{_ci(m['difference_ci'])}" for m in moved]
+    if comparison["untested"]:
+        lines.append(f"untested statistics: {_counted(comparison['untested'], 'why')}")
     return lines

@@ -75,3 +75,12 @@ def head_counts_by_family(report: dict) -> tuple[str | None, list[list]]:
 
 
 HEAD_COUNT_COLUMNS = ["family", "model", "current heads", "right heads", "heads measured", "induction share", "chance level"]
+
+
+MODEL_COLUMNS = ["label", "model", "family", "parameters", "layers (enc/dec)", "heads", "snapshot", "fingerprint", "path"]
+
+
+def model_rows(report: dict) -> list[list[str]]:
+    """One row per model: its label in the run, what --model named (path, hub id, zoo: or planted:), and what it is."""
+    return [[label, m.get("spec", label), m["family"], f"{m['parameters']:,}", f"{m['encoder_layers']}/{m['decoder_layers']}",
+             str(m["heads"]), m.get("snapshot") or "-", m.get("fingerprint") or "-", m["path"]] for label, m in report["models"].items()]

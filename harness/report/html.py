@@ -8,9 +8,9 @@ import json
 import re
 from typing import Any
 
-from harness.report.compare import Comparison, render
-from harness.report.format import (HEAD_COUNT_COLUMNS, ORIGINS, compact_json, decisive_text, figure_heading, head_counts_by_family,
-                                   in_registry_order, origin)
+from harness.report.compare import render
+from harness.report.format import (HEAD_COUNT_COLUMNS, MODEL_COLUMNS, ORIGINS, compact_json, decisive_text, figure_heading,
+                                   head_counts_by_family, in_registry_order, model_rows, origin)
 from harness.report.matrix import LEGEND, cell_text, matrix
 from harness.report.schema import BF16_SCORE_TOLERANCE
 
@@ -77,13 +77,9 @@ def head_count_table(report) -> list[str]:
 
 
 def model_table(report) -> str:
-    rows = "".join(
-        f"<tr><td>{_escape(name)}</td><td>{m['family']}</td><td>{m['parameters']:,}</td><td>{m['encoder_layers']}/{m['decoder_layers']}</td><td>{m['heads']}</td>"
-        f"<td>{m['device']}</td><td>{m['dtype']}</td><td><code>{_escape(m['path'])}</code></td></tr>"
-        for name, m in report["models"].items()
-    )
-    return ("<table><tr><th>model</th><th>family</th><th>parameters</th><th>layers (enc/dec)</th><th>heads</th><th>device</th><th>dtype</th><th>path</th></tr>"
-            + rows + "</table>")
+    rows = "".join("<tr>" + "".join(f"<td>{_escape(cell)}</td>" for cell in row[:-1]) + f"<td><code>{_escape(row[-1])}</code></td></tr>"
+                   for row in model_rows(report))
+    return "<table><tr>" + "".join(f"<th>{column}</th>" for column in MODEL_COLUMNS) + "</tr>" + rows + "</table>"
 
 
 def _hover(panel: dict) -> list[list[str]] | None:
@@ -215,8 +211,7 @@ def render_html(report) -> str:
     ]
     comparison = report.get("comparison")
     if comparison:
-        sections.insert(1, (f"Compared with {comparison['baseline']}", ["<pre>" + _escape("\n".join(render(Comparison(**{
-            k: v for k, v in comparison.items() if k not in ("baseline", "regressions")})))) + "</pre>"]))
+        sections.insert(1, (f"Compared with {comparison['baseline']}", ["<pre>" + _escape("\n".join(render(comparison))) + "</pre>"]))
     dtype_note = (f"<p>Measured in {run['dtype']}: head scores agree with float32 within {BF16_SCORE_TOLERANCE}, so a score that close to a "
                   "threshold may flip.</p>" if run["dtype"] != "float32" else "")
     contents = "<nav><b>Contents</b><ul>" + "".join(

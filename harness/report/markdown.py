@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.report.format import (HEAD_COUNT_COLUMNS, ORIGINS, compact_json, decisive_text, figure_heading, format_value,
-                                   head_counts_by_family, in_registry_order, origin)
+from harness.report.compare import render
+from harness.report.format import (HEAD_COUNT_COLUMNS, MODEL_COLUMNS, ORIGINS, compact_json, decisive_text, figure_heading, format_value,
+                                   head_counts_by_family, in_registry_order, model_rows, origin)
 from harness.report.matrix import LEGEND, cell_text, matrix
 from harness.report.schema import BF16_SCORE_TOLERANCE, Report
 
@@ -81,10 +82,9 @@ def render_markdown(report: Report) -> str:
     if run["dtype"] != "float32":
         lines += [f"Note: measured in {run['dtype']}; head scores agree with float32 within {BF16_SCORE_TOLERANCE} on the "
                   "planted checkpoints and the zoo (tests/test_dtype.py), so a score within that distance of a threshold may flip.", ""]
-    lines += ["## Models", ""] + _table(
-        ["model", "family", "parameters", "layers (enc/dec)", "heads", "device", "dtype", "path"],
-        [[name, m["family"], f"{m['parameters']:,}", f"{m['encoder_layers']}/{m['decoder_layers']}", m["heads"], m["device"], m["dtype"],
-          f"`{m['path']}`"] for name, m in report["models"].items()])
+    if report.get("comparison"):
+        lines += [f"## Compared with {report['comparison']['baseline']}", "", "```", *render(report["comparison"]), "```", ""]
+    lines += ["## Models", ""] + _table(MODEL_COLUMNS, [[*row[:-1], f"`{row[-1]}`"] for row in model_rows(report)])
     records = in_registry_order(report["claims"])
     rows, columns, cells = matrix(report["claims"])
     lines += ["", "## Verdicts at a glance", "", LEGEND + "."]

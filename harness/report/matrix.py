@@ -14,7 +14,7 @@ NARROW = {"passed": "P", "failed": "F"}  # where "pass 0.545" does not fit a cel
 
 
 LEGEND = "cells: outcome, the deciding value | its null (the value when the effect is absent)"
-TERMINAL_LEGEND = "cells: outcome and the deciding value; the line below: each decided value's null (its value with no effect)"
+TERMINAL_TITLE = "claims x models: outcome and deciding value, its null on the line below"
 
 
 def _number(value, digits: int) -> str:
@@ -68,15 +68,27 @@ def matrix(claims: list[dict]) -> tuple[list[str], list[str], dict[tuple[str, st
     return rows, columns, cells
 
 
+def header_lines(name: str, cell: int) -> list[str]:
+    """A column's name on one or two header lines of ``cell`` characters; a longer name keeps its start and its end."""
+    if len(name) <= 2 * cell:
+        return [name[:cell], name[cell:]] if len(name) > cell else [name]
+    return [name[:cell], ".." + name[len(name) - cell + 2:]]
+
+
+def label_width(rows: list[str], columns: int, width: int) -> int:
+    """How wide the claim ids are shown: whole up to 40 characters, cut down to leave each column 8 (never below 16)."""
+    label = min(max((len(row) for row in rows), default=5), 40)
+    return max(min(label, 16), min(label, width - 9 * max(columns, 1)))
+
+
 def text_rows(claims: list[dict], width: int = WIDTH) -> list[list[tuple[str, str | None]]]:
     """The matrix as padded text: rows of (text, outcome or None), the header first (model names longer than a cell
-    wrap onto further header lines), fitting ``width`` columns: claim ids are cut before cells narrow below 8."""
+    wrap onto a second header line, and keep their start and end where two lines do not hold them), fitting ``width``
+    columns: claim ids are cut before cells narrow below 8."""
     rows, columns, cells = matrix(claims)
-    count = max(len(columns), 1)
-    label = min(max((len(row) for row in rows), default=5), 40)
-    label = max(min(label, 16), min(label, width - 9 * count))
-    cell = max(8, min(20, (width - label) // count - 1))
-    parts = [[column[i:i + cell] for i in range(0, len(column), cell)] or [""] for column in columns]
+    label = label_width(rows, len(columns), width)
+    cell = max(8, min(20, (width - label) // max(len(columns), 1) - 1))
+    parts = [header_lines(column, cell) for column in columns]
     lines = [[(("claim" if depth == 0 else "").ljust(label), None)] + [(" " + (p[depth] if depth < len(p) else "").ljust(cell), None)
                                                                       for p in parts]
              for depth in range(max((len(p) for p in parts), default=1))]
@@ -93,4 +105,33 @@ def text_rows(claims: list[dict], width: int = WIDTH) -> list[list[tuple[str, st
         nulls = [null_text(cells.get((row, column)), cell) for column in columns]
         if any(nulls):
             lines.append([("  null".ljust(label), None)] + [(" " + text.ljust(cell), None) for text in nulls])
-    return lines + [[(TERMINAL_LEGEND, None)]]
+    return lines
+
+
+def _why(kind: str) -> str:
+    return kind.removeprefix("floor:")
+
+
+def inconclusive_lines(claims: list[dict], width: int = WIDTH, *, verbose: bool = False) -> list[str]:
+    """Why each inconclusive cell is inconclusive, under the matrix: one line per claim, its reason kinds with the
+    models they hold for (each kind's count of models where the names do not fit ``width``); verbose: every reason in
+    full, one line per cell."""
+    rows, columns, cells = matrix(claims)
+    label = label_width(rows, len(columns), width)
+    lines = []
+    for row in rows:
+        undecided = [cells[(row, column)] for column in columns if cells.get((row, column), {}).get("outcome") == "inconclusive"]
+        if verbose:
+            lines += [f"  {row} on {record['model'] or ACROSS}: {record['reason'].removeprefix(str(record['model']) + ': ')}"
+                      for record in undecided]
+            continue
+        by_kind: dict[str, list[str]] = {}
+        for record in undecided:
+            by_kind.setdefault(_why(record["reason_kind"]), []).append(record["model"] or ACROSS)
+        if by_kind:
+            named = "; ".join(f"{kind}: {', '.join(models)}" for kind, models in by_kind.items())
+            counted = "; ".join(f"{kind} ({len(models)} model{'s' * (len(models) > 1)})" for kind, models in by_kind.items())
+            start = "  " + shorten(row, label).ljust(label) + " "
+            lines.append(start + (named if len(start + named) <= width else counted))
+    title = "inconclusive, each reason:" if verbose else "inconclusive, why (reason kinds as in report.json; -v gives each reason in full):"
+    return [title, *lines] if lines else []

@@ -1,22 +1,24 @@
 """The run report's schema: report.json is the record; report.md and report.html are rendered from it alone.
 
-Schema (SCHEMA_VERSION 4; version 3 lacked the records' reason_kind and origin, version 2 lacked the records' family, registry, position and figures, version 1
-also "comparison"); every key is always present, with null where a value does not apply:
+Schema (SCHEMA_VERSION 5; version 4 lacked the models' fingerprint and snapshot and kept another comparison, version 3
+the records' reason_kind and origin, version 2 the records' family, registry, position and figures, version 1 also
+"comparison"); every key is always present, with null where a value does not apply:
 
     {
-      "schema_version": 3,
+      "schema_version": 5,
       "status": "running" | "complete" | "incomplete",   # incomplete: interrupted or crashed; what finished is kept
       "started_at": ISO-8601 UTC, "finished_at": ISO-8601 UTC | null,
       "run": {harness, python, platform, torch, transformers, chronos, numpy, scipy, hypothesis versions,
               git_commit, command, device, dtype, hypothesis_profile, exit_status},
-      "models": {name: LoadedModel.describe()},           # id/path, family, parameters, layers, heads, device, dtype, planted
+      "models": {label: LoadedModel.describe()},   # label: unique in the run (harness.identity); spec (path, hub id,
+                                                   # zoo: or planted:), path, snapshot, fingerprint, family, parameters,
+                                                   # layers, heads, device, dtype, planted
       "claims": [ClaimRecord, ...],
       "summary": {"passed": n, "failed": n, "inconclusive": n, "error": n, "skipped": n},
-      "comparison": null | {"baseline": path, "verdict_changes", "moved_statistics", "regressions",
-                            "only_in_old", "only_in_new", "models_only_in_old", "models_only_in_new"}   # --baseline
+      "comparison": null | {"baseline": path, **harness.report.compare.compare(...)}   # --baseline
     }
 
-ClaimRecord: claim_id, model, family, test_id, registry (the registry.yaml it came from) and position (its index
+ClaimRecord: claim_id, model (the model's label, or "across <family>" for a claim that compares models), family, test_id, registry (the registry.yaml it came from) and position (its index
 there: reports list claims in registry order), outcome (passed | failed | inconclusive | error | skipped),
 reason (why, for anything but passed), reason_kind (machine-readable: clears-bar, excludes-bar, straddles-bar,
 undecided-inputs, floor:<which floor is missing>, not-applicable, skipped, error; harness.verdict), origin (finding:
@@ -41,8 +43,8 @@ from pathlib import Path
 from typing import Any, Literal, TypedDict
 
 
-SCHEMA_VERSION = 4
-READABLE_VERSIONS = (1, 2, 3, 4)
+SCHEMA_VERSION = 5
+READABLE_VERSIONS = (1, 2, 3, 4, 5)
 # Stated tolerance between bfloat16 and float32 batch-mean head scores, checked by tests/test_dtype.py (measured at
 # most 1.1e-4 on the random-init checkpoint, 2e-6 on the planted one, 0.0021 on nano, micro, milli and three earlier
 # zoo:milli runs, and 0.021 on another earlier zoo:milli trained at lr 1.5e-3; the README quotes the same numbers).
