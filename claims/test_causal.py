@@ -8,7 +8,7 @@ from hypothesis import example, given, note
 
 from generators.chronos.multisine import REFERENCE_EXAMPLE
 from generators.chronos.strategies import multisines
-from harness import verdict as v
+from harness import metrics, verdict as v
 from harness.chronos import figures
 from harness.chronos.ablation import (CopySettings, ForecastSettings, ablation_verdict, against_random, copy_decision, forecast_ablation,
                                       increase_decision, induction_set, measure_copy, measure_decoder_prefix, measure_prefix, random_head_sets,
@@ -134,7 +134,7 @@ def test_prefix_matching_heads_exist_in_the_encoder(chronos, measure, evidence):
     clear, possible = grid.heads(s.threshold), grid.heads(s.threshold, by="ci_high")
     verdict = v.head_count(len(clear), len(possible), s.min_heads)
     k, deciding = s.min_heads, grid.kth_best(s.min_heads)
-    evidence.decisive(f"encoder prefix-matching score of the {k}-th best head (CI: the {k}-th largest lower and upper bounds)",
+    evidence.decisive(f"encoder prefix-matching score of the {metrics.ordinal(k)} best head (CI: the {metrics.ordinal(k)} largest lower and upper bounds)",
                       deciding["mean"], ci=deciding["ci"], chance=mosaic.chance,
                       null=f"{mosaic.chance:.4f}, the weight a uniform encoder row (1/T over the {round(1 / mosaic.chance)} positions) puts on any position")
     evidence.measured(mosaic.measurement())

@@ -78,7 +78,7 @@ def decide_heads(evidence, grid, s, chance: float, what: str, layers: tuple[int,
     possible = [h for h in grid.heads(s.threshold, by="ci_high") if layers is None or h[0] in layers]
     verdict = v.head_count(len(clear), len(possible), s.min_heads)
     deciding = grid.kth_best(s.min_heads, layers)
-    evidence.decisive(f"{what} score of the {s.min_heads}-th best head (CI: the {s.min_heads}-th largest lower and upper bounds)", deciding["mean"],
+    evidence.decisive(f"{what} score of the {metrics.ordinal(s.min_heads)} best head (CI: the {metrics.ordinal(s.min_heads)} largest lower and upper bounds)", deciding["mean"],
                       ci=deciding["ci"], chance=round(chance, 4), null=f"{chance:.4f}, the weight {EVEN_ROW}")
     return verdict, clear, possible, deciding
 

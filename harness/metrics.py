@@ -110,3 +110,9 @@ def prefix_matching(rows, sequence_length: int, repetitions: int, offset: int = 
     queries = offset + (repetitions - 1) * sequence_length + np.arange(sequence_length)
     keys = queries - sequence_length + 1
     return rows[..., queries, keys].mean(axis=-1)
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"

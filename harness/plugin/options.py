@@ -91,7 +91,7 @@ class RunOptions:
         if baseline:
             if reports_dir is None:
                 raise HarnessError("--baseline compares this run's report with an earlier one; drop --no-report")
-            baseline = (baseline, load_report(baseline))
+            baseline = (str(Path(baseline).resolve()), load_report(baseline))  # resolved: reports/latest moves on
         return cls(tuple(specs), labels, families, device, dtype, reports_dir, config.rootpath, settings._current_profile or "default",
                    hasattr(config, "workerinput"), baseline, config.getoption("fail_on_regression"))
 

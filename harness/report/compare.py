@@ -58,8 +58,12 @@ def _statistic_change(key: tuple[str, str], before: dict, after: dict) -> tuple[
 
     old, new = _decisive(before), _decisive(after)
     entry = {"claim_id": key[0], "model": key[1], "statistic": (new or old or {}).get("statistic")}
-    if not old or not new or old["statistic"] != new["statistic"]:
-        return "untested", {**entry, "why": "no deciding number in both runs" if not old or not new else "another statistic decides"}
+    if not old and not new:
+        return "untested", {**entry, "why": "no deciding number in either run (skipped, or inconclusive at a floor)"}
+    if not old or not new:
+        return "untested", {**entry, "why": "a deciding number in one run only"}
+    if old["statistic"] != new["statistic"]:
+        return "untested", {**entry, "why": "another statistic decides"}
     if not old.get("ci") or not new.get("ci"):
         return "untested", {**entry, "why": "no interval in both runs"}
     low, high = difference_interval(old["value"], old["ci"], new["value"], new["ci"])
