@@ -7,6 +7,9 @@ import pytest
 from claims_run import outcomes, run_claims
 from harness.report.matrix import shorten
 
+pytestmark = pytest.mark.e2e  # every test here starts a whole claims run or another process
+
+
 SINGLE_MODEL_CLAIMS = ["C1-induction-heads-exist", "C4-induction-heads-are-almost-all-right-token", "C5-current-heads-precede-right-heads"]
 
 

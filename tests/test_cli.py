@@ -2,6 +2,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from harness.cli import main
 
 
@@ -39,6 +41,7 @@ def test_plant_then_mosaic_round_trip(tmp_path, capsys):
     assert "current-token heads: [(0, 1)]" in printed and "right-token heads:   [(1, 0)]" in printed
 
 
+@pytest.mark.e2e
 def test_errors_are_one_line_without_traceback(tmp_path):
     result = subprocess.run([sys.executable, "-m", "harness.cli", "mosaic", "--model", str(tmp_path / "missing")],
                             capture_output=True, text=True)
@@ -47,6 +50,7 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     assert "does not exist" in result.stderr
 
 
+@pytest.mark.e2e
 def test_zoo_train_refuses_a_device_it_cannot_use_in_one_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "harness.cli", "zoo", "train", "--size", "nano", "--steps", "20", "--device", "tpu",
                              "--out", str(tmp_path / "nano")], capture_output=True, text=True)

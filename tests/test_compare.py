@@ -111,6 +111,7 @@ def test_unreadable_baselines_get_one_line_errors(tmp_path, content, message):
         compare.load_report(path)
 
 
+@pytest.mark.e2e
 def test_pytest_baseline_gates_on_regressions_only(tmp_path):
     """planted:none fails C1. Against a baseline where it failed too, --fail-on-regression passes the run;
     against one where it passed, the run fails and the regression is listed."""
@@ -138,6 +139,7 @@ def test_pytest_baseline_gates_on_regressions_only(tmp_path):
     assert "passed -> failed  (regression)" in regressed.stdout
 
 
+@pytest.mark.e2e
 def test_fail_on_regression_without_baseline_is_a_usage_error(tmp_path):
     result, _ = run_claims(tmp_path, "--fail-on-regression", "-k", "nothing")
     assert result.returncode == 4 and "add --baseline" in result.stderr

@@ -35,6 +35,7 @@ def growing_run(tmp_path_factory):
     return paths, result, report
 
 
+@pytest.mark.e2e
 def test_size_claims_pass_with_exactly_the_planted_counts(growing_run):
     _, _, report = growing_run
     found = outcomes(report)
@@ -57,6 +58,7 @@ def test_size_claims_pass_with_exactly_the_planted_counts(growing_run):
     assert record["statistics"]["model_level_kendall"]["p_value"] >= 1 / 6 - 1e-9
 
 
+@pytest.mark.e2e
 def test_size_table_and_sweep_grids_land_in_both_reports(growing_run, tmp_path):
     paths, _, report = growing_run
     sweeps = [r for r in report["claims"] if r["claim_id"].startswith("C6")]
@@ -72,6 +74,7 @@ def test_size_table_and_sweep_grids_land_in_both_reports(growing_run, tmp_path):
     assert "| sequence_length | repetitions | T | chance 1/T |" in markdown
 
 
+@pytest.mark.e2e
 def test_size_claims_fail_when_counts_shrink(tmp_path):
     paths = build(tmp_path, SHRINKING)
     args = [arg for path in paths.values() for arg in ("--model", str(path))]
@@ -83,6 +86,7 @@ def test_size_claims_fail_when_counts_shrink(tmp_path):
     assert [row["total"]["mean"] for row in record["statistics"]["size_table"]] == [3, 1]
 
 
+@pytest.mark.e2e
 def test_model_comparisons_are_skipped_with_one_model(planted_dirs, tmp_path):
     result, report = run_claims(tmp_path, "--model", str(planted_dirs("reference")), "-k", SIZE_CLAIMS)
     assert result.returncode == 0
@@ -104,6 +108,7 @@ def test_identity_heads_score_one_over_repetitions_at_every_length(planted_dirs,
     assert threshold_trend["p_value"] >= 0.05  # the source's count does not rise with sequence length
 
 
+@pytest.mark.e2e
 def test_c6_neither_passes_nor_fails_on_identity_heads(planted_dirs, tmp_path):
     """The same count at every sequence length: no evidence for the finding, and none against it."""
     result, report = run_claims(tmp_path, "--model", str(planted_dirs("reference")), "-k", "longer_sequences")

@@ -22,6 +22,7 @@ def test_bfloat16_scores_agree_with_float32(planted_dirs, load, layout):
     assert fast.model["dtype"] == "bfloat16"
 
 
+@pytest.mark.e2e
 def test_embedded_default_gives_the_same_verdicts_in_bfloat16_and_float32(tmp_path):
     """The whole `pytest claims/` on the default model(s), once per dtype: same outcome for every claim,
     and head scores within BF16_SCORE_TOLERANCE wherever a mosaic was recorded."""

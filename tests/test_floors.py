@@ -4,6 +4,11 @@ when it evaluated fewer than it needs, or when some evaluated inputs could not b
 import json
 import textwrap
 
+import pytest
+
+pytestmark = pytest.mark.e2e  # every test here starts a whole claims run or another process
+
+
 pytest_plugins = ["pytester"]
 
 REGISTRY = """

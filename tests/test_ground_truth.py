@@ -211,6 +211,7 @@ def test_every_claim_in_the_registry_has_a_row():
         assert {outcome for _, outcome, _ in cells} == expected, f"{claim}: a planted model on which it passes, fails and is inconclusive"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("claim, model, outcome, kind", expected_cells(), ids=lambda v: str(v))
 def test_the_verdict_matches_the_ground_truth(measured, claim, model, outcome, kind):
     check_cell(measured[(claim, model)], claim, model, outcome, kind)
@@ -252,11 +253,13 @@ def test_every_patch_family_claim_has_a_row():
             assert {outcome for _, outcome, _ in cells} >= expected - {P}, f"{family} {claim}: planted models on which it fails and is inconclusive"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("claim, model, outcome, kind", expected_patch_cells(), ids=lambda v: str(v))
 def test_the_patch_model_verdict_matches_the_ground_truth(measured_patch, claim, model, outcome, kind):
     check_cell(measured_patch[(claim, model)], claim, model, outcome, kind)
 
 
+@pytest.mark.e2e
 def test_claims_without_meaning_for_a_patch_model_are_skipped_with_the_reason(measured_patch):
     for model, family in (("bolt-reference", "chronos-bolt"), ("chronos2-reference", "chronos-2")):
         record = measured_patch[("C8-common-tokens-find-more-heads", model)]

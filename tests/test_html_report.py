@@ -34,6 +34,7 @@ def declared(report) -> list[dict]:
     return list(unique.values())
 
 
+@pytest.mark.e2e
 def test_report_html_is_written_and_self_contained(default_run):
     report, run_dir = default_run
     page = (run_dir / "report.html").read_text()
@@ -48,11 +49,13 @@ def test_report_html_is_written_and_self_contained(default_run):
         assert record["claim_id"] in page
 
 
+@pytest.mark.e2e
 def test_report_html_is_rendered_from_the_json_alone(default_run):
     report, run_dir = default_run
     assert render_html(json.loads((run_dir / "report.json").read_text())).count("data-figure=") == len(declared(report))
 
 
+@pytest.mark.e2e
 def test_the_positions_axis_says_what_the_metric_is(default_run):
     report, _ = default_run
     [positions] = [figure for _, figure in declared(report) if figure["kind"] == "points"]
@@ -71,6 +74,7 @@ def chromium():
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(chromium() is None, reason="headless Chromium not installed (Debian: apt-get install chromium); .ci/run installs it")
 def test_report_html_renders_in_headless_chromium(default_run):
     report, run_dir = default_run

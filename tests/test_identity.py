@@ -73,6 +73,7 @@ def test_in_the_hub_cache_the_weights_digest_is_the_blob_name_and_the_snapshot_i
     assert snapshot_of(snapshot) == "ab" * 20 and snapshot_of(original) is None
 
 
+@pytest.mark.e2e
 def test_two_checkpoints_in_directories_of_one_name_are_two_models(planted_dirs, tmp_path):
     first = shutil.copytree(planted_dirs("reference"), tmp_path / "runs" / "a" / "tiny")
     second = shutil.copytree(planted_dirs("uniform"), tmp_path / "runs" / "b" / "tiny")

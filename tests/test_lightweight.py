@@ -5,6 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.e2e  # every test here starts a whole claims run or another process
+
+
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "transformers")
 PROBE = '''

@@ -138,6 +138,7 @@ def lm_claims_run(planted_lm, tmp_path_factory):
     return result, report
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("layout", EXPECTED_VERDICTS)
 def test_lm_claims_follow_the_planted_layout(planted_lm, lm_claims_run, layout):
     found = {(claim.split("-")[0], model): outcome for (claim, model), outcome in outcomes(lm_claims_run[1]).items()}
@@ -145,6 +146,7 @@ def test_lm_claims_follow_the_planted_layout(planted_lm, lm_claims_run, layout):
         assert found[(label, planted_lm[layout].path.name)] == outcome, (label, layout)
 
 
+@pytest.mark.e2e
 def test_chronos_claims_skip_language_models_with_a_reason(lm_claims_run):
     result, report = lm_claims_run
     chronos_records = [r for r in report["claims"] if r["claim_id"].startswith("C")]
@@ -155,6 +157,7 @@ def test_chronos_claims_skip_language_models_with_a_reason(lm_claims_run):
     assert {m["family"] for m in described.values()} == {"causal-lm"}
 
 
+@pytest.mark.e2e
 def test_lm_claims_skip_chronos_models_with_a_reason(planted_dirs, tmp_path):
     result, report = run_claims(tmp_path, "--model", str(planted_dirs("reference")), "-k", "lm_induction")
     records = report["claims"]

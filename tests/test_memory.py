@@ -22,6 +22,7 @@ def test_a_small_budget_chunks_the_batch_and_changes_no_score(planted_dirs, load
         np.testing.assert_allclose(getattr(chunked, kind).ci_low, getattr(whole, kind).ci_low, rtol=0, atol=1e-6)
 
 
+@pytest.mark.e2e
 def test_a_batch_far_beyond_memory_is_refused_in_one_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "harness.cli", "mosaic", "--model", "planted:reference", "--batch-size", "100000000",
                              "--device", "cpu"], capture_output=True, text=True, timeout=120, env={"CHRONOS_CLAIMS_CACHE": str(tmp_path),
@@ -47,6 +48,7 @@ def test_a_bad_size_names_the_fix():
     assert budget_bytes() > 0
 
 
+@pytest.mark.e2e
 def test_pytest_claims_takes_a_memory_budget_and_a_refusal_is_one_line_not_a_traceback(tmp_path):
     from claims_run import run_claims
 

@@ -23,6 +23,7 @@ def record(report, claim_id):
     return next(r for r in report["claims"] if r["claim_id"] == claim_id)
 
 
+@pytest.mark.e2e
 def test_all_multisine_verdicts_land_with_statistics(multisine_run):
     path, _, report = multisine_run
     found = outcomes(report)
@@ -35,6 +36,7 @@ def test_all_multisine_verdicts_land_with_statistics(multisine_run):
             assert statistics["decisive"]["statistic"] and statistics["decisive"]["chance"] is not None
 
 
+@pytest.mark.e2e
 def test_the_study_example_is_always_evaluated(multisine_run):
     _, _, report = multisine_run
     for claim_id in ("C9-spectral-period-is-smallest-gap", "C9-alt-spectral-period-is-fundamental"):
@@ -45,6 +47,7 @@ def test_the_study_example_is_always_evaluated(multisine_run):
         assert reference[0]["share_matching"] == 1.0 and reference[0]["measured_most_common_period_hz"] == pytest.approx(5.0)
 
 
+@pytest.mark.e2e
 def test_smallest_gap_claim_fails_with_a_shrunk_counterexample_where_gap_and_fundamental_differ(multisine_run):
     _, root, report = multisine_run
     c9 = record(report, "C9-spectral-period-is-smallest-gap")

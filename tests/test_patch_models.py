@@ -200,6 +200,7 @@ def test_drawn_rrp_inputs_fit_the_context(params):
     assert params.sequence_length * params.repetitions + 1 <= 32
 
 
+@pytest.mark.e2e
 def test_a_claims_run_on_both_families_reports_induction_heads_by_family(tmp_path):
     from claims_run import run_claims
 
@@ -319,6 +320,7 @@ def test_a_planted_value_head_attends_by_the_patch_mean_one_position_per_patch(l
     assert "instance normalisation and patching" in description["procedure"]
 
 
+@pytest.mark.e2e
 def test_a_claim_split_by_family_reports_once_per_model_and_not_for_absent_families(tmp_path):
     from claims_run import run_claims
 

@@ -147,6 +147,7 @@ def test_unknown_claim_id_suggests_the_closest():
         load_registry(REGISTRY)["C1-induction-head-exist"]
 
 
+@pytest.mark.e2e
 def test_a_bad_registry_stops_pytest_with_one_line(tmp_path):
     claims_dir = tmp_path / "claims"
     shutil.copytree(ROOT / "claims", claims_dir, ignore=shutil.ignore_patterns("__pycache__"))
@@ -190,6 +191,7 @@ def test_something_holds(chronos, evidence):
 """
 
 
+@pytest.mark.e2e
 def test_a_mistake_in_a_users_own_claims_directory_is_one_line_too(tmp_path):
     (tmp_path / "registry.yaml").write_text(USER_REGISTRY)
     (tmp_path / "test_mine.py").write_text(USER_MODULE)

@@ -24,6 +24,7 @@ def test_same_seed_gives_bit_identical_statistics_in_one_process(planted_dirs):
             assert np.array_equal(getattr(getattr(first, kind), field), getattr(getattr(second, kind), field))
 
 
+@pytest.mark.e2e
 def test_same_seed_gives_identical_json_across_process_restarts(planted_dirs, tmp_path):
     path = planted_dirs("random")
     outputs = []
@@ -37,6 +38,7 @@ def test_same_seed_gives_identical_json_across_process_restarts(planted_dirs, tm
         assert outputs[0][key] == outputs[1][key]
 
 
+@pytest.mark.e2e
 def test_interrupt_marks_the_report_incomplete_and_keeps_earlier_reports(tmp_path, planted_dirs):
     model = str(planted_dirs("reference"))
     _, earlier = run_claims(tmp_path, "--model", model, "-k", "C4 or almost_all_right_token")
@@ -72,6 +74,7 @@ def test_interrupt_marks_the_report_incomplete_and_keeps_earlier_reports(tmp_pat
     assert not list(current.glob(".*"))  # no staging files left behind
 
 
+@pytest.mark.e2e
 def test_xdist_run_writes_one_merged_report(tmp_path, planted_dirs):
     result, report = run_claims(tmp_path, "--model", str(planted_dirs("reference")), "-n", "2", "-k", "rrt_induction")
     assert report is not None, result.stdout + result.stderr
@@ -84,6 +87,7 @@ def test_xdist_run_writes_one_merged_report(tmp_path, planted_dirs):
     assert list(report["models"]) == [planted_dirs("reference").name]
 
 
+@pytest.mark.e2e
 def test_simultaneous_runs_write_separate_reports(tmp_path, planted_dirs):
     command = [sys.executable, "-m", "pytest", str(ROOT / "claims"), "-p", "no:cacheprovider", "-q", "--model",
                str(planted_dirs("reference")), "--reports-dir", str(tmp_path / "reports"), "-k", "C5 or precede"]
@@ -96,6 +100,7 @@ def test_simultaneous_runs_write_separate_reports(tmp_path, planted_dirs):
     assert json.loads((tmp_path / "reports" / "latest" / "report.json").read_text())["status"] == "complete"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -116,6 +121,7 @@ def test_bad_options_stop_pytest_in_one_line(tmp_path, args, message):
     assert report is None and not (tmp_path / "reports").exists()
 
 
+@pytest.mark.e2e
 def test_unknown_claim_id_in_a_marker_stops_collection(tmp_path):
     claims_dir = tmp_path / "claims"
     claims_dir.mkdir()
@@ -128,6 +134,7 @@ def test_unknown_claim_id_in_a_marker_stops_collection(tmp_path):
     assert "unknown claim id 'C1-induction-head-exist'" in result.stderr and "did you mean C1-induction-heads-exist" in result.stderr
 
 
+@pytest.mark.e2e
 def test_a_claim_asking_for_another_familys_model_stops_collection(tmp_path):
     claims_dir = tmp_path / "claims"
     claims_dir.mkdir()

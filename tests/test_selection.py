@@ -3,7 +3,12 @@ decide writes no report."""
 
 import os
 
+import pytest
+
 from claims_run import run_claims
+
+
+pytestmark = pytest.mark.e2e  # every test here starts a whole claims run or another process
 
 
 def claim_ids(report) -> set[str]:

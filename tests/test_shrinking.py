@@ -1,11 +1,16 @@
 """Bounded shrinking: a quantified claim that fails keeps a shrunk counterexample, measured at the registry's batch
 size, while the measurements spent shrinking it stay within the profile's budget."""
 
+import pytest
+
 from claims_run import ROOT, run_claims
 from harness.chronos.induction import RRTSettings, measure_rrt
 from harness.models import load_model
 from harness.plugin.shrinking import SHRINK_BUDGETS
 from harness.registry import load_registry
+
+
+pytestmark = pytest.mark.e2e  # every test here starts a whole claims run or another process
 
 
 def test_the_counterexample_is_shrunk_within_budget_and_fails_at_the_full_batch(tmp_path):

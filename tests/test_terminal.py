@@ -2,7 +2,12 @@
 
 import re
 
+import pytest
+
 from claims_run import run_claims
+
+pytestmark = pytest.mark.e2e  # every test here starts a whole claims run or another process
+
 
 MAX_LINES = 80
 
