@@ -164,7 +164,7 @@ def zoo(args) -> int:
     import json
 
     from harness.checkpoints import resolve_device
-    from harness.models import FAMILIES
+    from harness.models import FAMILIES, load_model
     from harness.zoo import MODELS, model_dir
 
     names = args.size or list(MODELS)
@@ -176,7 +176,7 @@ def zoo(args) -> int:
             print(commands.train(name, out, steps=args.steps, device=resolve_device(args.device), resume=args.resume))
         elif args.action == "evaluate":
             if args.size or commands.HAS_EVALUATION:  # without --size: every model that has an evaluation of its own
-                print(commands.evaluate(name, out))
+                print(commands.evaluate(name, out, lambda path: load_model(str(path), "cpu", "float32")))
         else:
             print(f"wrote {commands.card(name, out, report, args.claims_report)}")
     return 0

@@ -12,7 +12,7 @@ def load(path: Path, config: dict, device: str, dtype: str):
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as transformers_logging
 
-    from harness.causal_lm import capture
+    import harness.causal_lm.capture as capture
 
     transformers_logging.disable_progress_bar()
     # eager attention: sdpa would return no attention weights

@@ -67,7 +67,7 @@ class AttentionPatterns:
 
 
 def measure_patterns(loaded, settings: PatternSettings = PatternSettings()) -> AttentionPatterns:
-    from harness.causal_lm import capture
+    import harness.causal_lm.capture as capture
 
     bos = loaded.bos_token_id
     batch = repeated_tokens(settings.batch_size, settings.sequence_length, loaded.vocab_size, bos=bos, seed=settings.seed)
@@ -108,7 +108,7 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
 def measure_triplets(loaded, pattern_length: int, settings: TripletSettings, *, patching: bool = True) -> dict:
     """Logit difference [B] - [D] after ``[A] X.. [B] [C] X.. [D] [A] X..``, and each head patched from the clean
     run into the corrupted one (last [A] -> [C]), scored 0 (corrupted) to 1 (clean) on the mean logit difference."""
-    from harness.causal_lm import capture
+    import harness.causal_lm.capture as capture
 
     batch = triplets(settings.batch_size, pattern_length, loaded.vocab_size, gap_length=settings.gap_length,
                      bos=loaded.bos_token_id, seed=settings.seed + pattern_length)
@@ -160,7 +160,7 @@ class StrengthSettings:
 
 def _strength(loaded, pairs, targets: np.ndarray) -> np.ndarray:
     """Induction strength of each target column: log-odds after the induction sequence minus after the shuffled one."""
-    from harness.causal_lm import capture
+    import harness.causal_lm.capture as capture
 
     rows = np.arange(len(targets))[:, None]
     induced = _log_softmax(capture.final_logits(loaded.model, pairs.induction).numpy())
@@ -178,7 +178,7 @@ def nearest_tokens(unembedding: np.ndarray, token: int, count: int, exclude=()) 
 
 def measure_strengths(loaded, settings: StrengthSettings = StrengthSettings()) -> dict:
     """A- and B-powers per token, and the strength for B, its unembedding neighbours and random tokens."""
-    from harness.causal_lm import capture
+    import harness.causal_lm.capture as capture
 
     rng = np.random.default_rng(settings.seed)
     bos = loaded.bos_token_id

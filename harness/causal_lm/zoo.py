@@ -12,7 +12,7 @@ HAS_EVALUATION = False  # `harness zoo evaluate` without --size evaluates it
 
 
 def train(name: str, out: Path, *, steps: int | None, device: str, resume: str | None) -> str:
-    from harness.causal_lm import training
+    import harness.causal_lm.training as training
 
     if resume is not None:
         raise HarnessError(f"{name} trains in one short cycle and has nothing to resume; drop --resume")
@@ -20,7 +20,7 @@ def train(name: str, out: Path, *, steps: int | None, device: str, resume: str |
     return f"wrote {out}: held-out loss {log['held_out_loss']} after {log['recipe']['steps']} steps in {log['training_seconds'] / 60:.1f} min"
 
 
-def evaluate(name: str, out: Path) -> str:
+def evaluate(name: str, out: Path, load) -> str:
     raise HarnessError(f"{name} is evaluated by `pytest claims/` (claims L1-L7); `harness zoo evaluate` covers the Chronos sizes")
 
 

@@ -79,7 +79,7 @@ def random_head_sets(candidates: list[tuple[int, int]], size: int, count: int, s
 
 
 def measure_copy(loaded, settings: CopySettings = CopySettings()) -> CopyEffect:
-    from harness.chronos import capture
+    import harness.chronos.capture as capture
 
     mosaic = measure_rrt(loaded, settings)
     induction, others = induction_set(mosaic, settings.threshold)
@@ -131,7 +131,7 @@ class PrefixMosaic:
 def measure_prefix(loaded, settings: RRTSettings = RRTSettings(), site: str = "encoder") -> PrefixMosaic:
     """Encoder site: over the RRT encoder input. Decoder site: the same tokens teacher-forced into the decoder after
     its start token (EOS dropped), so every position is shifted by one."""
-    from harness.chronos import capture
+    import harness.chronos.capture as capture
 
     if site not in ("encoder", "decoder"):
         raise HarnessError(f"prefix matching reads a self-attention site; use encoder or decoder, not '{site}'")
@@ -196,7 +196,9 @@ def forecast_ablation(loaded, signal, induction: list[tuple[int, int]], random_s
     import torch
     from chronos import ChronosConfig
 
-    from harness.chronos import capture, series
+    import harness.chronos.capture as capture
+
+    import harness.chronos.series as series
 
     rng = np.random.default_rng(settings.seed)
     signals = [signal, *(replaced(signal, phases=tuple(rng.uniform(0, 2 * np.pi, len(signal.frequencies))))

@@ -81,7 +81,7 @@ def run_path(path: str, model, inputs: BenchInput):
     """One call of a path; returns what it produced (so nothing is optimised away)."""
     import torch
 
-    from harness.chronos import capture
+    import harness.chronos.capture as capture
 
     if path == "plain":
         if model.config._attn_implementation != "sdpa":
@@ -148,7 +148,7 @@ def _memory_child(size: str, input_name: str, path: str, dtype: str, device: str
     model = make_model(size, dtype, device)
     inputs = make_input(input_name, device, batch or None)
     if path == "capture":
-        from harness.chronos import capture
+        import harness.chronos.capture as capture
 
         capture.prepare(model)
     if device.startswith("cuda"):
@@ -168,7 +168,7 @@ def _memory_child(size: str, input_name: str, path: str, dtype: str, device: str
 def measure(size: str, input_name: str, dtype: str, device: str = "cpu", repeats: int = 5, batch: int | None = None,
             memory: bool = False, peaks: dict | None = None) -> dict:
     """Time the three paths side by side on one model and input; ratios b/a and c/b, GFLOP/s against the matmul peak."""
-    from harness.chronos import capture
+    import harness.chronos.capture as capture
 
     model = make_model(size, dtype, device)
     inputs = make_input(input_name, device, batch)

@@ -40,11 +40,10 @@ def forecast_quality(forecast, values: np.ndarray, seasons: np.ndarray, families
                       f"median of {NUM_SAMPLES} ChronosPipeline samples (seed {seed})")
 
 
-def rrt_counts(model_dir: Path, threshold: float = 0.3) -> dict:
+def rrt_counts(loaded, threshold: float = 0.3) -> dict:
     from harness.chronos.induction import RRTSettings, measure_rrt
-    from harness.models import load_model
 
-    mosaic = measure_rrt(load_model(str(model_dir), "cpu", "float32"), RRTSettings(sequence_length=10, repetitions=2))
+    mosaic = measure_rrt(loaded, RRTSettings(sequence_length=10, repetitions=2))
     heads = mosaic.classify(threshold)
     return {"sequence_length": 10, "repetitions": 2, "batch_size": 100, "seed": 0, "token_range": [1911, 2187], "threshold": threshold,
             "rule": "CI lower bound of the batch-mean score >= threshold", "dtype": "float32", "chance_level": round(mosaic.chance, 4),
@@ -52,8 +51,8 @@ def rrt_counts(model_dir: Path, threshold: float = 0.3) -> dict:
             "mosaic": mosaic.summary(threshold)["mosaic"]}
 
 
-def evaluate(model_dir: Path) -> dict:
-    """Write evaluation.json beside the weights and return it."""
+def evaluate(model_dir: Path, load) -> dict:
+    """Write evaluation.json beside the weights and return it; ``load(path)`` gives the loaded model (float32, cpu)."""
     import torch
     from transformers import T5ForConditionalGeneration
 
@@ -69,7 +68,7 @@ def evaluate(model_dir: Path) -> dict:
         "benchmark": benchmark.evaluate(forecast, CONTEXT_LENGTH,
                                         f"median of {NUM_SAMPLES} ChronosPipeline samples (seed 0; beyond the model's prediction length of "
                                         f"{PREDICTION_LENGTH}, autoregressively)"),
-        "rrt": rrt_counts(model_dir),
+        "rrt": rrt_counts(load(model_dir)),
     }
     atomic.write_json(model_dir / "evaluation.json", result)
     return result

@@ -133,7 +133,7 @@ def measure_rrt(loaded, settings: RRTSettings = RRTSettings(), chunk_size: int |
                 max_memory: str | int | None = None) -> InductionMosaic:
     """Run RRT on a LoadedModel and score every decoder cross-attention head, in chunks that fit the memory budget
     (``max_memory``, default half of the memory available) unless ``chunk_size`` is given."""
-    from harness.chronos import capture
+    import harness.chronos.capture as capture
 
     if "rrt" in loaded.own_measurements:  # a family with its own repeated input (patch models)
         return loaded.own_measurements["rrt"](loaded, settings, chunk_size, max_memory)
@@ -164,7 +164,7 @@ def measure_rrt_many(loaded, settings_list: list[RRTSettings], max_memory: str |
     import numpy as np
     from tqdm import tqdm
 
-    from harness.chronos import capture
+    import harness.chronos.capture as capture
 
     if "rrt" in loaded.own_measurements:
         return [measure_rrt(loaded, settings, max_memory=max_memory) for settings in settings_list]

@@ -22,7 +22,7 @@ def load(path: Path, config: dict, device: str, dtype: str):
     from transformers import T5ForConditionalGeneration
     from transformers.utils import logging as transformers_logging
 
-    from harness.chronos import capture
+    import harness.chronos.capture as capture
 
     transformers_logging.disable_progress_bar()
     with reading_weights(path):

@@ -10,7 +10,8 @@ import numpy as np
 from scipy import stats
 
 from generators.chronos.multisine import Multisine
-from harness.chronos import series, spectrum
+import harness.chronos.series as series
+import harness.chronos.spectrum as spectrum
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def spectral_measurement(signal: Multisine, model: dict, rows, procedure: str, v
 
 
 def measure_multisine(loaded, signal: Multisine) -> SpectralMeasurement:
-    from harness.chronos import capture
+    import harness.chronos.capture as capture
 
     if "multisine" in loaded.own_measurements:  # a family that reads the series its own way (patch models)
         return loaded.own_measurements["multisine"](loaded, signal)

@@ -11,16 +11,16 @@ HAS_EVALUATION = True  # `harness zoo evaluate` without --size evaluates it
 
 
 def train(name: str, out: Path, *, steps: int | None, device: str, resume: str | None) -> str:
-    from harness.chronos import training
+    import harness.chronos.training as training
 
     log = training.train(name, out, steps=steps, device=device, resume=resume, progress=lambda point: print(json.dumps(point), flush=True))
     return f"wrote {out}: held-out loss {log['held_out_loss']} after {sum(c['steps'] for c in log['cycles'])} steps in {log['training_seconds'] / 60:.1f} min"
 
 
-def evaluate(name: str, out: Path) -> str:
-    from harness.chronos import evaluate as evaluating
+def evaluate(name: str, out: Path, load) -> str:
+    import harness.chronos.evaluate as evaluating
 
-    return evaluation_line(out, evaluating.evaluate(out), "rrt")
+    return evaluation_line(out, evaluating.evaluate(out, load), "rrt")
 
 
 def card(name: str, out: Path, report: dict | None, report_path: str | None) -> Path:

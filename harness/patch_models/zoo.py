@@ -50,14 +50,13 @@ def rrp_counts(loaded, threshold: float = 0.3) -> dict:
             "strongest_head": mosaic.strongest_head(by="mean"), "mosaic": mosaic.summary(threshold)["mosaic"]}
 
 
-def evaluation(out: Path) -> dict:
+def evaluation(out: Path, load) -> dict:
     from harness import atomic
-    from harness.models import load_model
     from harness.patch_models import training
     from harness.zoo import benchmark
     from harness.zoo.forecasts import mase_table
 
-    loaded = load_model(str(out), "cpu", "float32")
+    loaded = load(out)
     values, seasons, families = training.held_out_set()
     context, actual = values[:, :training.CONTEXT_LENGTH], values[:, training.CONTEXT_LENGTH:]
     result = {
@@ -73,8 +72,8 @@ def evaluation(out: Path) -> dict:
     return result
 
 
-def evaluate(name: str, out: Path) -> str:
-    return evaluation_line(out, evaluation(out), "rrp")
+def evaluate(name: str, out: Path, load) -> str:
+    return evaluation_line(out, evaluation(out, load), "rrp")
 
 
 def card(name: str, out: Path, report: dict | None, report_path: str | None) -> Path:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.chronos import synthetic
+import harness.chronos.synthetic as synthetic
 from harness.zoo.forecasts import mase_table, scoring
 
 CONTEXTS = (64, 512)
