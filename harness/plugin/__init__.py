@@ -24,7 +24,8 @@ from harness.models import FAMILIES
 from harness.plugin.evidence import Evidence
 from harness.plugin.options import RunOptions, add_options, load_hypothesis_profile
 from harness.plugin.shrinking import DEFAULT_SHRINK_BUDGET, SHRINK_BUDGETS, bound_shrinking
-from harness.plugin.recorder import ClaimNotHeld, Recorder, claim_of
+from harness.plugin import terminal
+from harness.plugin.recorder import Recorder, claim_of
 from harness.plugin.session import ModelPool
 from harness.registry import load_registry
 
@@ -64,30 +65,8 @@ def pytest_configure(config):
     config.stash[POOL_KEY], config.stash[RECORDER_KEY] = pool, recorder
     config.pluginmanager.register(recorder, "chronos_claims_recorder")
     config.pluginmanager.register(ModuleOrder(), "chronos_claims_module_order")
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_report_teststatus(report, config):
-    """An inconclusive claim is counted as inconclusive, not skipped, on the terminal as in the report."""
-    if report.when == "call" and report.skipped and isinstance(report.longrepr, tuple) and \
-            str(report.longrepr[2]).startswith("Skipped: inconclusive: "):
-        return "inconclusive", "i", ("INCONCLUSIVE", {"yellow": True})
-    return None
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_terminal_summary(terminalreporter, config):
-    """At default verbosity a claim that did not hold is shown by the matrix alone: its failure section and FAILED line
-    come back with -v, so the output grows with the matrix, not with the failures. (Under xdist the controller holds
-    the failure as text, hence the prefix test.)"""
-    failed = terminalreporter.stats.get("failed", [])
-    if config.get_verbosity() < 1 and failed:
-        terminalreporter.stats["failed"] = [report for report in failed if not str(report.longrepr).startswith(ClaimNotHeld.prefix + ": ")]
-    try:
-        return (yield)
-    finally:
-        if failed:
-            terminalreporter.stats["failed"] = failed
+    config.pluginmanager.register(terminal.Summary(recorder), "chronos_claims_terminal")
+    config.pluginmanager.register(terminal.FailuresBehindVerbose(), "chronos_claims_failures_behind_verbose")
 
 
 class ModuleOrder:

@@ -55,9 +55,6 @@ def reason_kind(outcome: str, reason: str | None, recorded: str | None) -> str:
     return {"passed": v.CLEARS_BAR, "failed": "assertion-failed"}.get(outcome, outcome)
 
 
-COLOURS = {"passed": {"green": True}, "failed": {"red": True}, "error": {"red": True, "bold": True}, "inconclusive": {"yellow": True}}
-
-
 class ClaimNotHeld:
     """The failure of a claim whose measurement ran but did not meet its decision: one line, no traceback. The matrix
     shows it at default verbosity; -v adds this line, -vv the traceback instead."""
@@ -261,29 +258,3 @@ class Recorder:
                     session.exitstatus = pytest.ExitCode.OK
         self.report["run"]["exit_status"] = int(session.exitstatus)
         writer.write(self.run_dir, self.report, final=True)
-
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        from harness.report.matrix import TERMINAL_TITLE, inconclusive_lines, text_rows
-
-        if self.records:
-            terminalreporter.ensure_newline()
-            terminalreporter.section(TERMINAL_TITLE)
-            for row in text_rows(self.records):
-                for text, outcome in row:
-                    terminalreporter.write(text, **COLOURS.get(outcome, {}))
-                terminalreporter.write_line("")
-            for line in inconclusive_lines(self.records, verbose=terminalreporter.config.get_verbosity() > 0):
-                terminalreporter.write_line(line)
-        if self.comparison is not None:
-            from harness.report.compare import gate, render
-
-            terminalreporter.section(f"compared with {self.options.baseline[0]}")
-            for line in render(self.comparison):
-                terminalreporter.write_line(line)
-            if self.options.fail_on_regression and gate(self.comparison):
-                terminalreporter.write_line(f"--fail-on-regression: {gate(self.comparison)}", red=True)
-        if self.run_dir is not None:
-            terminalreporter.write_line(f"claims report: {self.run_dir / 'report.json'} (and report.md, report.html; reports/latest points at it)")
-        elif self.claims_collected and not self.records and not self.options.is_worker:
-            terminalreporter.write_line("no claim was selected, so no report was written (reports/latest is unchanged); "
-                                        "select claims with --claim ID or -k ID")
