@@ -1,6 +1,7 @@
 """What the core needs to know about a model family, in one object. A family package (harness/chronos,
-harness/causal_lm) builds one `Family`; harness.models lists them. Everything here is read without torch:
-`load` and `build_planted` import their family's heavy modules when called."""
+harness/causal_lm, or one installed from elsewhere) builds one `Family` and registers it as an entry point of the
+group chronos_claims.families; harness.models reads them. Everything here is read without torch: `load` and
+`build_planted` import their family's heavy modules when called."""
 
 from __future__ import annotations
 

@@ -1,15 +1,16 @@
 """The family table, and loading any --model value through it.
 
-A family is one package under harness/ that builds a `harness.family.Family`; adding one is that package plus
-one entry in FAMILIES. Nothing else in the core names a family.
+A family is a package that builds a `harness.family.Family` and registers it under the entry-point group
+`chronos_claims.families` (pyproject.toml); this package's own four are registered the same way. The table is read
+from the installed entry points, so nothing in the core names a family, and a family installed from another
+package is read like the others.
 """
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
 from pathlib import Path
 
-from harness import causal_lm, chronos
-from harness.patch_models import families as patch_families
 from harness.checkpoints import (
     PLANTED_PREFIX,
     LoadedModel,
@@ -23,7 +24,26 @@ from harness.checkpoints import (
 from harness.errors import ModelLoadError
 from harness.family import Family
 
-FAMILIES: dict[str, Family] = {family.name: family for family in (chronos.FAMILY, patch_families.BOLT, patch_families.CHRONOS2, causal_lm.FAMILY)}
+FAMILY_GROUP = "chronos_claims.families"
+
+
+def registered_families() -> dict[str, Family]:
+    """Every family installed under FAMILY_GROUP, by name. A descriptor is imported here, at start-up, so it must not
+    import torch; its loader imports the family's heavy modules when a checkpoint of it is loaded."""
+    families = {}
+    for entry in entry_points(group=FAMILY_GROUP):
+        family = entry.load()
+        if not isinstance(family, Family) or family.name != entry.name:
+            raise ModelLoadError(f"the entry point {entry.name} = {entry.value} in {FAMILY_GROUP} does not name a harness.family.Family "
+                                 f"called {entry.name!r}; fix the package that installs it")
+        families[family.name] = family
+    if not families:
+        raise ModelLoadError(f"no model family is installed under the entry-point group {FAMILY_GROUP}; reinstall with "
+                             f"`pip install -e .` so its entry points are registered")
+    return families
+
+
+FAMILIES: dict[str, Family] = registered_families()
 
 
 def family_of_config(config: dict, path: Path) -> Family:
@@ -33,9 +53,8 @@ def family_of_config(config: dict, path: Path) -> Family:
             family.check_config(config, path)
             return family
     raise ModelLoadError(
-        f"config.json in '{path}' has no chronos_config, so it is not a Chronos checkpoint, and its architectures "
-        f"{config.get('architectures')} name no decoder-only causal LM; point --model at one of: "
-        + "; ".join(family.reads for family in FAMILIES.values())
+        f"config.json in '{path}' is not a checkpoint of any installed family (model_type {config.get('model_type')!r}, "
+        f"architectures {config.get('architectures')}); point --model at one of: " + "; ".join(family.reads for family in FAMILIES.values())
     )
 
 

@@ -119,7 +119,7 @@ def test_family_is_read_from_config(planted_lm, tmp_path):
     config = json.loads((broken / "config.json").read_text())
     config["architectures"] = ["BertModel"]
     (broken / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ModelLoadError, match="name no decoder-only causal LM"):
+    with pytest.raises(ModelLoadError, match="is not a checkpoint of any installed family"):
         resolve_checkpoint(str(broken))
 
 

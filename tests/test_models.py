@@ -60,7 +60,7 @@ def test_config_without_chronos_config_is_refused(checkpoint):
     (checkpoint / "config.json").write_text(json.dumps(config))
     with pytest.raises(ModelLoadError) as error:
         resolve_checkpoint(str(checkpoint))
-    assert_one_line(error, "no chronos_config", "not a Chronos checkpoint")
+    assert_one_line(error, "is not a checkpoint of any installed family", "point --model at one of")
 
 
 def test_non_t5_model_is_refused(checkpoint):
