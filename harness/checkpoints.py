@@ -163,6 +163,7 @@ class LoadedModel:
     own_measurements: dict[str, Any] = field(default_factory=dict)  # Family.measurements
     fingerprint: str | None = None  # harness.identity.fingerprint: the same for the same config and weights
     snapshot: str | None = None  # the Hugging Face cache snapshot (commit) the weights came from
+    memory_budget: int | None = None  # bytes a measurement's batch may take (pytest --max-memory); None: half of what is free
 
     def __repr__(self) -> str:
         return f"<{self.family} model {self.name} on {self.device}, {self.dtype}>"

@@ -28,11 +28,6 @@ from harness.errors import RegistryError
 from harness.registry import Claim, load_registry
 from harness.settings import parse
 
-# Problems met while claim modules bind their registry entries (at import) and their model fixtures (when pytest
-# parametrizes them); the plugin turns the first into a one-line usage error.
-BINDING_ERRORS: list[str] = []
-
-
 @dataclass(frozen=True)
 class BoundClaim:
     """A registry entry and its parsed settings."""
@@ -64,13 +59,9 @@ def claim(claim_id: str, settings: type | None = None, *, registry: str | Path |
     parsed into ``settings`` (a frozen dataclass of harness.settings.parameter fields)."""
     if registry is None:
         registry = Path(sys._getframe(1).f_globals["__file__"]).with_name("registry.yaml")
-    try:
-        entry = load_registry(Path(registry).resolve())[claim_id]
-        if settings is None:
-            if entry.parameters:
-                raise RegistryError(f"{entry.where}: has parameters but its test reads none; pass a settings class to claim()")
-            return BoundClaim(entry, None)
-        return BoundClaim(entry, parse(settings, entry.parameters, entry.where))
-    except RegistryError as error:
-        BINDING_ERRORS.append(str(error))
-        raise
+    entry = load_registry(Path(registry).resolve())[claim_id]
+    if settings is None:
+        if entry.parameters:
+            raise RegistryError(f"{entry.where}: has parameters but its test reads none; pass a settings class to claim()")
+        return BoundClaim(entry, None)
+    return BoundClaim(entry, parse(settings, entry.parameters, entry.where))

@@ -32,17 +32,10 @@ def parse_size(text: str) -> int:
     return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
-_configured: int | None = None  # pytest claims/ --max-memory, for every measurement of the run
-
-
-def configure(max_memory: str | None) -> None:
-    global _configured
-    _configured = None if max_memory is None else parse_size(max_memory)
-
-
 def budget_bytes(max_memory: str | int | None = None) -> int:
+    """A size given (bytes, or text like 4GB), else DEFAULT_SHARE of the memory available now."""
     if max_memory is None:
-        return _configured if _configured is not None else int(available_bytes() * DEFAULT_SHARE)
+        return int(available_bytes() * DEFAULT_SHARE)
     return max_memory if isinstance(max_memory, int) else parse_size(max_memory)
 
 

@@ -69,12 +69,13 @@ def test_sdpa_alone_returns_no_attention_which_is_why_capture_exists(loaded):
 def test_a_layer_that_records_nothing_is_an_error(loaded, site):
     batch = rrt_batch(10, 2, 2, seed=0)
     module = capture.site_modules(loaded.model, site)[-1]
-    where = capture._SITE_OF.pop(module)
+    where = getattr(module, capture.WHERE)
+    delattr(module, capture.WHERE)  # the module no longer says which layer it is: its rows go uncaptured
     try:
         with pytest.raises(CaptureError, match=rf"{capture.SITE_NAMES[site]} was recorded for layers \[{where[1]}\]"):
             capture.attention(loaded.model, site, batch.encoder_ids, batch.decoder_ids)
     finally:
-        capture._SITE_OF[module] = where
+        setattr(module, capture.WHERE, where)
 
 
 @pytest.mark.parametrize(

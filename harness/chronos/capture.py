@@ -13,8 +13,8 @@ its mean over the batch at each position, or replaced by its value from another 
 
 from __future__ import annotations
 
-import weakref
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -29,17 +29,29 @@ IMPLEMENTATION = "chronos_claims_capture"
 SITES = ("cross", "encoder", "decoder")
 SITE_NAMES = {"cross": "decoder cross-attention", "encoder": "encoder self-attention", "decoder": "decoder self-attention"}
 
-# attention module -> (site, layer index)
-_SITE_OF: "weakref.WeakKeyDictionary[torch.nn.Module, tuple[str, int]]" = weakref.WeakKeyDictionary()
-# output projection o -> (site, layer index), for the interventions
-_PROJECTION_OF: "weakref.WeakKeyDictionary[torch.nn.Module, tuple[str, int]]" = weakref.WeakKeyDictionary()
-_recording: dict | None = None
-_intervention: dict | None = None
+# Set by prepare() on the model, on each attention module and on each output projection o: the model's CaptureState,
+# and the (site, layer) of a module. The state lives on the model, so two models capture independently.
+STATE = "_chronos_claims_capture_state"
+WHERE = "_chronos_claims_capture_where"
+
+
+@dataclass
+class CaptureState:
+    """What one model is capturing now: a recording of attention rows, or an intervention on head outputs."""
+
+    recording: dict | None = None
+    intervention: dict | None = None
+
+
+def _tag(module, state: CaptureState, where: tuple[str, int]) -> None:
+    setattr(module, STATE, state)
+    setattr(module, WHERE, where)
 
 
 def _capture_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, position_bias=None, **kwargs):
-    where = _SITE_OF.get(module)
-    if where is None or _recording is None or where[0] != _recording["site"]:
+    where, state = getattr(module, WHERE, None), getattr(module, STATE, None)
+    recording = state.recording if state is not None else None
+    if where is None or recording is None or where[0] != recording["site"]:
         return sdpa_attention_forward(
             module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, position_bias=position_bias, **kwargs
         )
@@ -59,26 +71,27 @@ def _capture_attention(module, query, key, value, attention_mask, scaling=None, 
         future = torch.ones(queries, keys, dtype=torch.bool, device=scores.device).triu(keys - queries + 1)
         scores = scores.masked_fill(future, torch.finfo(scores.dtype).min)
     probabilities = torch.softmax(scores, dim=-1)  # (batch, heads, queries, keys)
-    rows = _recording["query_positions"]
-    _recording["layers"][where[1]] = (probabilities if rows is None else probabilities[:, :, rows, :]).detach()
+    rows = recording["query_positions"]
+    recording["layers"][where[1]] = (probabilities if rows is None else probabilities[:, :, rows, :]).detach()
     output = torch.matmul(probabilities.to(value.dtype), value).transpose(1, 2).contiguous()
     return output, None
 
 
 def _intervene(projection, inputs):
     """Forward pre-hook on ``o``: replace the chosen heads' outputs, or record them."""
-    where = _PROJECTION_OF.get(projection)
-    if _intervention is None or where is None:
+    where, state = getattr(projection, WHERE, None), getattr(projection, STATE, None)
+    intervention = state.intervention if state is not None else None
+    if intervention is None or where is None:
         return None
     (hidden,) = inputs
-    heads = projection.in_features // _intervention["d_kv"]
+    heads = projection.in_features // intervention["d_kv"]
     per_head = hidden.view(*hidden.shape[:-1], heads, -1)  # (batch, positions, heads, d_kv)
-    if _intervention["record"] is not None and where in _intervention["record"]:
-        _intervention["recorded"][where] = per_head.detach().clone()
-    keep = _intervention["keep"].get(where)
+    if intervention["record"] is not None and where in intervention["record"]:
+        intervention["recorded"][where] = per_head.detach().clone()
+    keep = intervention["keep"].get(where)
     if keep is None:
         return None
-    replacement = _intervention["replacement"].get(where)
+    replacement = intervention["replacement"].get(where)
     kept = keep[:, None, :, None].to(per_head.dtype)  # (batch, 1, heads, 1)
     changed = per_head * kept if replacement is None else per_head * kept + replacement.to(per_head.dtype) * (1 - kept)
     return (changed.reshape(hidden.shape),)
@@ -110,30 +123,32 @@ def cross_attention_modules(model) -> list[torch.nn.Module]:
 
 def prepare(model) -> None:
     """Route the model's attention through the capturing function and hook every head output (idempotent)."""
+    state = getattr(model, STATE, None) or CaptureState()
+    setattr(model, STATE, state)
     for site in SITES:
         for layer, module in enumerate(site_modules(model, site)):
-            _SITE_OF[module] = (site, layer)
-            if module.o not in _PROJECTION_OF:
+            _tag(module, state, (site, layer))
+            if not hasattr(module.o, WHERE):
                 module.o.register_forward_pre_hook(_intervene)
-            _PROJECTION_OF[module.o] = (site, layer)
+            _tag(module.o, state, (site, layer))
     model.set_attn_implementation(IMPLEMENTATION)
 
 
-def _ready(model) -> None:
-    if model.config._attn_implementation != IMPLEMENTATION or not any(m in _SITE_OF for m in site_modules(model, "cross")):
+def _ready(model) -> CaptureState:
+    if model.config._attn_implementation != IMPLEMENTATION or not any(hasattr(m, WHERE) for m in site_modules(model, "cross")):
         prepare(model)
+    return getattr(model, STATE)
 
 
 @contextmanager
-def _record(site: str, query_positions):
-    global _recording
-    if _recording is not None:
-        raise CaptureError("attention capture is not re-entrant; run one capture at a time per process")
-    _recording = {"site": site, "query_positions": query_positions, "layers": {}}
+def _record(state: CaptureState, site: str, query_positions):
+    if state.recording is not None:
+        raise CaptureError("attention capture is not re-entrant; run one capture at a time per model")
+    state.recording = {"site": site, "query_positions": query_positions, "layers": {}}
     try:
-        yield _recording["layers"]
+        yield state.recording["layers"]
     finally:
-        _recording = None
+        state.recording = None
 
 
 @torch.inference_mode()
@@ -144,7 +159,7 @@ def attention(model, site: str, encoder_ids, decoder_ids, query_positions: list[
     ``query_positions`` picks query rows (all rows when None); ``chunk_size`` splits the batch.
     """
     layers = len(site_modules(model, site))
-    _ready(model)
+    state = _ready(model)
     encoder_ids = to_device(model, encoder_ids)
     decoder_ids = to_device(model, decoder_ids)
     if encoder_ids.shape[0] == 0:
@@ -154,7 +169,7 @@ def attention(model, site: str, encoder_ids, decoder_ids, query_positions: list[
     chunks = []
     for start in range(0, encoder_ids.shape[0], chunk_size):
         part = slice(start, start + chunk_size)
-        with _record(site, query_positions) as recorded:
+        with _record(state, site, query_positions) as recorded:
             encoded = model.encoder(input_ids=encoder_ids[part], attention_mask=attention_mask[part]).last_hidden_state
             if site != "encoder":
                 model.decoder(input_ids=decoder_ids[part], encoder_hidden_states=encoded, encoder_attention_mask=attention_mask[part],
@@ -218,15 +233,14 @@ def check_heads(model, heads) -> list[tuple[str, int, int]]:
 
 @contextmanager
 def _intervening(model, keep: dict, replacement: dict, record=None):
-    global _intervention
-    if _intervention is not None:
-        raise CaptureError("interventions are not re-entrant; run one at a time per process")
-    _ready(model)
-    _intervention = {"d_kv": model.config.d_kv, "keep": keep, "replacement": replacement, "record": record, "recorded": {}}
+    state = _ready(model)
+    if state.intervention is not None:
+        raise CaptureError("interventions are not re-entrant; run one at a time per model")
+    state.intervention = {"d_kv": model.config.d_kv, "keep": keep, "replacement": replacement, "record": record, "recorded": {}}
     try:
-        yield _intervention["recorded"]
+        yield state.intervention["recorded"]
     finally:
-        _intervention = None
+        state.intervention = None
 
 
 def _keep_masks(model, head_sets: list[list[tuple[str, int, int]]], batch: int) -> dict:

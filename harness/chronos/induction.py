@@ -126,7 +126,8 @@ def rrt_chunk_size(loaded, settings: RRTSettings, max_memory: str | int | None =
     length, layers, heads = settings.encoder_length, config.num_decoder_layers, config.num_heads
     kept = 24 * (length + 2) + 16 * layers * heads * length + 16 * layers * heads  # ids, rows (float32 and float64), scores
     working = 4 * length * (8 * config.d_model + 2 * config.d_ff) + 8 * heads * length * length
-    return plan_chunks(settings.batch_size, kept, working, budget_bytes(max_memory), f"RRT on {loaded.name}")
+    budget = budget_bytes(max_memory if max_memory is not None else loaded.memory_budget)
+    return plan_chunks(settings.batch_size, kept, working, budget, f"RRT on {loaded.name}")
 
 
 def measure_rrt(loaded, settings: RRTSettings = RRTSettings(), chunk_size: int | None = None,

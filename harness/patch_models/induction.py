@@ -42,7 +42,8 @@ def rrp_chunk_size(loaded, settings: RRTSettings, max_memory: str | int | None =
     layers, heads, d_model = loaded.facts["mosaic_layers"], loaded.heads, loaded.facts["d_model"]
     kept = 4 * positions * loaded.facts["patch_size"] + 16 * layers * heads * positions
     working = 4 * positions * 16 * d_model + 8 * (loaded.encoder_layers + layers) * heads * positions * positions
-    return plan_chunks(settings.batch_size, kept, working, budget_bytes(max_memory), f"RRP on {loaded.name}")
+    budget = budget_bytes(max_memory if max_memory is not None else loaded.memory_budget)
+    return plan_chunks(settings.batch_size, kept, working, budget, f"RRP on {loaded.name}")
 
 
 def measure_rrp(loaded, settings: RRTSettings = RRTSettings(), chunk_size: int | None = None,

@@ -17,8 +17,6 @@ from pathlib import Path
 import hypothesis
 import pytest
 
-from harness.claims import BINDING_ERRORS
-from harness import memory
 from harness.errors import HarnessError
 from harness.models import FAMILIES
 from harness.plugin.evidence import Evidence
@@ -53,11 +51,9 @@ def check_registries(config) -> None:
 def pytest_configure(config):
     config.addinivalue_line("markers", "claim(claim_id): a test that decides one registry claim on each model of its family")
     load_hypothesis_profile(config)
-    BINDING_ERRORS.clear()
     try:
         check_registries(config)
         options = RunOptions.from_config(config)
-        memory.configure(config.getoption("max_memory"))
     except HarnessError as error:
         raise pytest.UsageError(str(error)) from None
     pool = ModelPool(options)
@@ -87,9 +83,27 @@ def pytest_make_collect_report(collector):
     """A claim module that could not bind its registry entry or its model stops the run with one line, before the
     failed collection (and its traceback) reaches the terminal."""
     report = yield
-    if report.failed and BINDING_ERRORS:
-        raise pytest.UsageError(BINDING_ERRORS[0])
+    if report.failed and getattr(collector, "binding_error", None):
+        raise pytest.UsageError(collector.binding_error)
     return report
+
+
+class ClaimModule(pytest.Module):
+    """A test module that keeps the one-line reason (a HarnessError) why it could not be collected: a registry entry
+    its claim() could not bind at import, or a model fixture pytest_generate_tests could not give it."""
+
+    binding_error: str | None = None
+
+    def collect(self):
+        try:
+            return list(super().collect())
+        except HarnessError as error:
+            self.binding_error = str(error)
+            raise
+
+
+def pytest_pycollect_makemodule(module_path, parent):
+    return ClaimModule.from_parent(parent, path=module_path)
 
 
 def _families_of_test(metafunc, is_claim: bool):
@@ -99,16 +113,14 @@ def _families_of_test(metafunc, is_claim: bool):
         try:
             claim = claim_of(metafunc.definition)
         except HarnessError as error:
-            BINDING_ERRORS.append(f"{metafunc.definition.nodeid}: {error}")
-            raise
+            raise HarnessError(f"{metafunc.definition.nodeid}: {error}") from None
         named = metafunc.definition.get_closest_marker("claim").kwargs.get("families")
         if named is None:
             return [FAMILIES[name] for name in claim.families], claim.not_applicable
         unknown = sorted(set(named) - set(claim.families) - set(claim.not_applicable))
         if unknown:
-            BINDING_ERRORS.append(f"{metafunc.definition.nodeid}: mark_for names {', '.join(unknown)}, which {claim.id} does not list; "
-                                  f"use its families ({', '.join([*claim.families, *claim.not_applicable])})")
-            raise HarnessError(BINDING_ERRORS[-1])
+            raise HarnessError(f"{metafunc.definition.nodeid}: mark_for names {', '.join(unknown)}, which {claim.id} does not list; "
+                               f"use its families ({', '.join([*claim.families, *claim.not_applicable])})")
         return ([FAMILIES[name] for name in claim.families if name in named],
                 {name: reason for name, reason in claim.not_applicable.items() if name in named})
     family = next((family for family in FAMILIES.values() if family.fixture in metafunc.fixturenames), None)
@@ -137,9 +149,8 @@ def pytest_generate_tests(metafunc):
     wrong = [name for name in requested if name not in (GENERIC_FIXTURE, primary and primary.fixture)]
     if primary is None or wrong or len(requested) > 1:
         names = ", ".join(family.name for family in families) or None
-        BINDING_ERRORS.append(f"{metafunc.definition.nodeid} asks for {', '.join(requested)}; a claim of family "
-                              f"{names} takes one model as `{GENERIC_FIXTURE}` or `{primary and primary.fixture}`")
-        raise HarnessError(BINDING_ERRORS[-1])
+        raise HarnessError(f"{metafunc.definition.nodeid} asks for {', '.join(requested)}; a claim of family "
+                           f"{names} takes one model as `{GENERIC_FIXTURE}` or `{primary and primary.fixture}`")
     params = [pytest.param(spec, id=test_id(options.labels[spec])) for family in families for spec in options.specs_of(family.name)]
     params += [pytest.param(spec, id=test_id(options.labels[spec]), marks=_skip(f"not applicable to {name}: {reason}"))
                for name, reason in not_applicable.items() for spec in options.specs_of(name)]

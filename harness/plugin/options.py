@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 
 from harness.checkpoints import check_device, check_dtype
+from harness.memory import parse_size
 from harness.errors import HarnessError
 
 FALLBACK_MODELS = ("planted:reference",)
@@ -72,6 +73,7 @@ class RunOptions:
     is_worker: bool
     baseline: tuple[str, dict[str, Any]] | None
     fail_on_regression: bool
+    max_memory: int | None  # bytes, from --max-memory
 
     @classmethod
     def from_config(cls, config) -> "RunOptions":
@@ -83,6 +85,7 @@ class RunOptions:
         specs = list(labels)
         families = {spec: spec_family(spec) for spec in specs}  # fails at start-up, in one line, rather than in every test
         device = check_device(config.getoption("device"))
+        max_memory = None if config.getoption("max_memory") is None else parse_size(config.getoption("max_memory"))
         dtype = check_dtype(config.getoption("dtype"), device)
         reports_dir = None if config.getoption("no_report") else Path(config.getoption("reports_dir"))
         baseline = config.getoption("baseline")
@@ -93,7 +96,7 @@ class RunOptions:
                 raise HarnessError("--baseline compares this run's report with an earlier one; drop --no-report")
             baseline = (str(Path(baseline).resolve()), load_report(baseline))  # resolved: reports/latest moves on
         return cls(tuple(specs), labels, families, device, dtype, reports_dir, config.rootpath, settings._current_profile or "default",
-                   hasattr(config, "workerinput"), baseline, config.getoption("fail_on_regression"))
+                   hasattr(config, "workerinput"), baseline, config.getoption("fail_on_regression"), max_memory)
 
     def specs_of(self, family: str) -> list[str]:
         return [spec for spec in self.specs if self.families[spec] == family]

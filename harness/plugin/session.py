@@ -42,7 +42,9 @@ class ModelPool:
         if spec not in self.models:
             from harness.models import load_model
 
-            self.models[spec] = load_model(spec, self.resolve_device(), self.options.dtype, self.options.labels[spec])
+            loaded = load_model(spec, self.resolve_device(), self.options.dtype, self.options.labels[spec])
+            loaded.memory_budget = self.options.max_memory
+            self.models[spec] = loaded
         return self.models[spec]
 
     def family_models(self, family: str) -> list:
