@@ -48,14 +48,8 @@ def _cached_snapshot(repo_id: str) -> Path | None:
 
 
 def checkpoint_path(spec: str) -> Path:
-    """The directory a --model value names (a path, a hub id in the local cache, or zoo:NAME); not yet checked."""
-    if spec.startswith(ZOO_PREFIX):
-        from harness.zoo import model_dir, shipped
-
-        path = model_dir(spec[len(ZOO_PREFIX):])
-        if not path.is_dir():
-            raise ModelLoadError(f"no zoo model '{spec}'; the shipped ones are {', '.join(shipped()) or 'none'}")
-        return path
+    """The directory a --model value names (a path, or a hub id in the local cache); not yet checked. zoo:NAME is
+    the family table's (harness.models.model_path)."""
     path = Path(spec).expanduser()
     if not path.exists():
         if HUB_ID.match(spec) and not spec.startswith((".", "/")):

@@ -164,14 +164,14 @@ def zoo(args) -> int:
     import json
 
     from harness.checkpoints import resolve_device
-    from harness.models import FAMILIES, load_model
-    from harness.zoo import MODELS, model_dir
+    from harness.models import FAMILIES, load_model, zoo_models
 
-    names = args.size or list(MODELS)
+    models = zoo_models()
+    names = args.size or list(models)
     report = json.loads(Path(args.claims_report).read_text()) if args.claims_report else None
     for name in names:
-        out = Path(args.out) if args.out and len(names) == 1 else model_dir(name)
-        commands = FAMILIES[MODELS[name][1]].zoo()
+        out = Path(args.out) if args.out and len(names) == 1 else models[name][0]
+        commands = FAMILIES[models[name][1]].zoo()
         if args.action == "train":
             print(commands.train(name, out, steps=args.steps, device=resolve_device(args.device), resume=args.resume))
         elif args.action == "evaluate":
@@ -185,7 +185,7 @@ def zoo(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from harness.chronos.planted import KINDS, LAYOUTS, RANDOM_LAYOUT  # no torch: the layouts are data
     from harness.patch_models.planted import LAYOUTS as PATCH_LAYOUTS
-    from harness.zoo import MODELS as ZOO_MODELS
+    from harness.models import zoo_models
 
     parser = argparse.ArgumentParser(prog="harness", description="Interpretability claims about Chronos-T5 models.", epilog=EPILOG)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -246,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     z = commands.add_parser("zoo", help="train, evaluate and describe the miniature models shipped in harness/zoo/models")
     z.add_argument("action", choices=["train", "evaluate", "card"])
-    z.add_argument("--size", action="append", choices=list(ZOO_MODELS),
+    z.add_argument("--size", action="append", choices=list(zoo_models()),
                    help="repeatable; default: every model (evaluate: every Chronos size)")
     z.add_argument("--out", metavar="DIR", help="with one --size: write there instead of its directory in harness/zoo/models")
     z.add_argument("--steps", type=int, default=None,

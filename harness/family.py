@@ -21,6 +21,7 @@ class Family:
     planted_layouts: tuple[str, ...]  # names after planted:
     build_planted: Callable[[str, Path], Path]  # (layout, cache directory) -> checkpoint directory, built on first use
     zoo: Callable[[], Any]  # the module with train, evaluate and card for the family's zoo models (`harness zoo ...`)
+    zoo_models: dict[str, Path] = field(default_factory=dict)  # zoo name (zoo:NAME) -> its shipped directory, smallest first
     # a shared measurement's implementation for this family, by name: {"rrt": measure_rrp} for patch models, whose
     # repeated input is made of patches, not tokens
     measurements: dict[str, Callable] = field(default_factory=dict)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness.checkpoints import (
     PLANTED_PREFIX,
+    ZOO_PREFIX,
     LoadedModel,
     cache_dir,
     check_safetensors,
@@ -58,6 +59,24 @@ def family_of_config(config: dict, path: Path) -> Family:
     )
 
 
+def zoo_models() -> dict[str, tuple[Path, str]]:
+    """zoo name -> (directory, family name), from every family's ``zoo_models``."""
+    return {name: (path, family.name) for family in FAMILIES.values() for name, path in family.zoo_models.items()}
+
+
+def model_path(spec: str) -> Path:
+    """The directory a --model value names: zoo:NAME through the families' zoo models, anything else through
+    harness.checkpoints (a path, or a hub id in the local cache); not yet checked."""
+    if spec.startswith(ZOO_PREFIX):
+        models = zoo_models()
+        name = spec[len(ZOO_PREFIX):]
+        if name not in models or not models[name][0].is_dir():
+            shipped = [f"zoo:{name}" for name, (path, _) in models.items() if path.is_dir()]
+            raise ModelLoadError(f"no zoo model '{spec}'; the shipped ones are {', '.join(shipped) or 'none'}")
+        return models[name][0]
+    return checkpoint_path(spec)
+
+
 def check_checkpoint_dir(path: Path) -> Family:
     """Check a checkpoint directory (config, family, safetensors) and return its family."""
     family = family_of_config(read_config(path), path)
@@ -75,7 +94,7 @@ def planted_family(name: str) -> Family:
 
 def resolve_checkpoint(spec: str) -> Path:
     """Turn a --model value (not planted) into a checked checkpoint directory (no torch needed)."""
-    path = checkpoint_path(spec)
+    path = model_path(spec)
     check_checkpoint_dir(path)
     return path
 
@@ -84,7 +103,7 @@ def spec_family(spec: str) -> str:
     """The model family a --model value names, read from its config.json (no torch needed)."""
     if spec.startswith(PLANTED_PREFIX):
         return planted_family(spec[len(PLANTED_PREFIX):]).name
-    return check_checkpoint_dir(checkpoint_path(spec)).name
+    return check_checkpoint_dir(model_path(spec)).name
 
 
 def load_model(spec: str, device: str = "auto", dtype: str = "auto", label: str | None = None) -> LoadedModel:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness.causal_lm import loading, planted
 from harness.family import Family
+from harness.zoo import ZOO_DIR
 
 NAME = "causal-lm"
 
@@ -36,4 +37,5 @@ FAMILY = Family(
     planted_layouts=tuple(planted.LAYOUTS),
     build_planted=build_planted,
     zoo=lambda: importlib.import_module("harness.causal_lm.zoo"),
+    zoo_models={"attn-only-2l": ZOO_DIR / "attn-only-2l"},
 )

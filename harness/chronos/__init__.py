@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness.chronos import loading, planted
 from harness.family import Family
+from harness.zoo import ZOO_DIR
 
 NAME = "chronos-t5"
 
@@ -39,5 +40,6 @@ FAMILY = Family(
     planted_layouts=(*planted.LAYOUTS, planted.RANDOM_LAYOUT),
     build_planted=build_planted,
     zoo=lambda: importlib.import_module("harness.chronos.zoo"),
+    zoo_models={"nano": ZOO_DIR / "chronos-zoo-nano", "micro": ZOO_DIR / "chronos-zoo-micro", "milli": ZOO_DIR / "chronos-zoo-milli"},
 )
 

@@ -6,12 +6,13 @@ import importlib
 from pathlib import Path
 
 from harness.family import Family
+from harness.zoo import ZOO_DIR
 from harness.patch_models import bolt, chronos2, planted
 from harness.patch_models.induction import measure_rrp
 from harness.patch_models.multisine import measure_patch_multisine
 
 
-def _family(module, reads: str) -> Family:
+def _family(module, reads: str, zoo_models: dict[str, Path]) -> Family:
     def build_planted(name: str, cache: Path) -> Path:
         return planted.planted_checkpoint(name, cache)
 
@@ -26,8 +27,11 @@ def _family(module, reads: str) -> Family:
         build_planted=build_planted,
         zoo=lambda: importlib.import_module("harness.patch_models.zoo"),
         measurements={"rrt": measure_rrp, "multisine": measure_patch_multisine},
+        zoo_models=zoo_models,
     )
 
 
-BOLT = _family(bolt, "a Chronos-Bolt checkpoint (amazon/chronos-bolt-*, config.json architectures ChronosBoltModelForForecasting)")
-CHRONOS2 = _family(chronos2, "a Chronos-2 checkpoint (amazon/chronos-2, config.json architectures Chronos2Model)")
+BOLT = _family(bolt, "a Chronos-Bolt checkpoint (amazon/chronos-bolt-*, config.json architectures ChronosBoltModelForForecasting)",
+               {"bolt-nano": ZOO_DIR / "chronos-bolt-zoo-nano", "bolt-micro": ZOO_DIR / "chronos-bolt-zoo-micro"})
+CHRONOS2 = _family(chronos2, "a Chronos-2 checkpoint (amazon/chronos-2, config.json architectures Chronos2Model)",
+                   {"chronos2-nano": ZOO_DIR / "chronos2-zoo-nano", "chronos2-micro": ZOO_DIR / "chronos2-zoo-micro"})

@@ -10,27 +10,21 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 
-ZOO_DIR = Path(__file__).with_name("models")
-# zoo name -> (directory under models/, family); the default run takes them in this order (Chronos sizes smallest first)
-MODELS = {
-    "nano": ("chronos-zoo-nano", "chronos-t5"),
-    "micro": ("chronos-zoo-micro", "chronos-t5"),
-    "milli": ("chronos-zoo-milli", "chronos-t5"),
-    "bolt-nano": ("chronos-bolt-zoo-nano", "chronos-bolt"),
-    "bolt-micro": ("chronos-bolt-zoo-micro", "chronos-bolt"),
-    "chronos2-nano": ("chronos2-zoo-nano", "chronos-2"),
-    "chronos2-micro": ("chronos2-zoo-micro", "chronos-2"),
-    "attn-only-2l": ("attn-only-2l", "causal-lm"),
-}
+ZOO_DIR = Path(__file__).with_name("models")  # where this package's families keep the models they ship
 
 
 def model_dir(name: str) -> Path:
-    return ZOO_DIR / MODELS.get(name, (name,))[0]
+    """The directory of zoo model ``name`` (a family's ``zoo_models``); for a name no family ships, where it would be."""
+    from harness.models import zoo_models
+
+    return zoo_models().get(name, (ZOO_DIR / name, None))[0]
 
 
 def shipped() -> list[str]:
-    """`zoo:NAME` specs of the shipped models, in MODELS order."""
-    return [f"zoo:{name}" for name in MODELS if (model_dir(name) / "model.safetensors").is_file()]
+    """`zoo:NAME` of every zoo model whose weights are there, families in the table's order, each smallest first."""
+    from harness.models import zoo_models
+
+    return [f"zoo:{name}" for name, (path, _) in zoo_models().items() if (path / "model.safetensors").is_file()]
 
 
 def read_json(model_dir: Path, name: str) -> dict | None:
