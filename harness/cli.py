@@ -95,12 +95,14 @@ def mosaic(args) -> int:
 
 def plant(args) -> int:
     from harness.chronos import planted
-    from harness.patch_models import planted as patch_planted
+    from harness.models import planted_family
 
-    if args.layout in patch_planted.LAYOUTS:
-        path = patch_planted.build_named(args.layout, Path(args.out))
-    elif args.layout:
-        path = planted.build_named(args.layout, Path(args.out), seed=args.seed)
+    if args.layout:
+        family = planted_family(args.layout)
+        if family.write_planted is None:
+            raise HarnessError(f"the {family.name} family builds '{args.layout}' only for runs (--model planted:{args.layout}), "
+                               f"not into a directory")
+        path = family.write_planted(args.layout, Path(args.out), args.seed)
     else:
         kinds = {kind: getattr(args, kind) or [] for kind in planted.KINDS if kind != "uniform"}
         path = planted.build_planted(Path(args.out), args.layers, args.heads, kinds, seed=args.seed, sharpness=args.sharpness)
@@ -183,9 +185,8 @@ def zoo(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from harness.chronos.planted import KINDS, LAYOUTS, RANDOM_LAYOUT  # no torch: the layouts are data
-    from harness.patch_models.planted import LAYOUTS as PATCH_LAYOUTS
-    from harness.models import zoo_models
+    from harness.chronos.planted import KINDS  # no torch: the kinds of head are data
+    from harness.models import FAMILIES, zoo_models
 
     parser = argparse.ArgumentParser(prog="harness", description="Interpretability claims about Chronos-T5 models.", epilog=EPILOG)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -210,15 +211,16 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--json", metavar="OUT", help="write the mosaic as JSON")
     m.set_defaults(run=mosaic)
 
-    p = commands.add_parser("plant", help="write a checkpoint with induction heads planted at chosen heads (Chronos-T5; or a named "
-                                          "Chronos-Bolt or Chronos-2 layout)")
+    p = commands.add_parser("plant", help="write a planted checkpoint: a named layout of any family, or Chronos-T5 heads planted where "
+                                          "--current, --right, ... say")
     p.add_argument("out", metavar="DIR")
-    p.add_argument("--layout", help=f"a named layout: {', '.join([*LAYOUTS, RANDOM_LAYOUT, *PATCH_LAYOUTS])}")
+    p.add_argument("--layout", help="a named layout: " + ", ".join(name for family in FAMILIES.values() for name in family.planted_layouts))
     p.add_argument("--layers", type=int, default=6)
     p.add_argument("--heads", type=int, default=4)
     for kind in (kind for kind in KINDS if kind != "uniform"):
         p.add_argument(f"--{kind}", type=_head, action="append", metavar="LAYER:HEAD", help=f"plant a {kind} head (repeatable)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="draws a Chronos-T5 checkpoint's weights that no planted head sets "
+                                                         "(other families' layouts set every weight)")
     p.add_argument("--sharpness", type=float, default=40.0, help="logit of a perfect match (default: 40)")
     p.set_defaults(run=plant)
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from harness.errors import HarnessError
+
 
 @dataclass(frozen=True)
 class Family:
@@ -22,7 +24,15 @@ class Family:
     build_planted: Callable[[str, Path], Path]  # (layout, cache directory) -> checkpoint directory, built on first use
     zoo: Callable[[], Any]  # the module with train, evaluate and card for the family's zoo models (`harness zoo ...`)
     zoo_models: dict[str, Path] = field(default_factory=dict)  # zoo name (zoo:NAME) -> its shipped directory, smallest first
+    # (layout, directory, seed) -> the directory: `harness plant DIR --layout NAME`; None where the family cannot
+    write_planted: Callable[[str, Path, int], Path] | None = None
     # a shared measurement's implementation for this family, by name: {"rrt": measure_rrp} for patch models, whose
     # repeated input is made of patches, not tokens
     measurements: dict[str, Callable] = field(default_factory=dict)
 
+
+
+def fixed_seed(layout: str, seed: int) -> None:
+    """For families whose planted layouts set every weight: a seed other than 0 would be ignored, so it is refused."""
+    if seed != 0:
+        raise HarnessError(f"layout '{layout}' sets every weight by construction, so --seed {seed} would change nothing; drop --seed")

@@ -78,3 +78,18 @@ def test_zoo_card_is_written_by_each_models_family_with_claims_in_registry_order
     assert "| L1-c | passed | heads = 3; null 0.05 |" in lm_card and "C1-a" not in lm_card
     assert main(["zoo", "evaluate", "--size", "attn-only-2l", "--out", str(tmp_path / "attn-only-2l")]) == 2
     assert "evaluated by `pytest claims/`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("layout, family", [("reference", "chronos-t5"), ("bolt-reference", "chronos-bolt"), ("lm-reference", "causal-lm")])
+def test_plant_writes_a_named_layout_of_any_family_through_the_family_table(tmp_path, layout, family):
+    from harness.models import spec_family
+
+    assert main(["plant", str(tmp_path / layout), "--layout", layout]) == 0
+    assert spec_family(str(tmp_path / layout)) == family
+    assert layout in json.loads((tmp_path / layout / "planted.json").read_text()).values()  # its ground truth names the layout
+
+
+def test_plant_refuses_a_seed_that_a_layout_would_ignore(tmp_path, capsys):
+    assert main(["plant", str(tmp_path / "m"), "--layout", "lm-reference", "--seed", "3"]) == 2
+    assert "sets every weight by construction, so --seed 3 would change nothing" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()

@@ -12,7 +12,7 @@ import importlib
 from pathlib import Path
 
 from harness.causal_lm import loading, planted
-from harness.family import Family
+from harness.family import Family, fixed_seed
 from harness.zoo import ZOO_DIR
 
 NAME = "causal-lm"
@@ -27,6 +27,11 @@ def build_planted(name: str, cache: Path) -> Path:
     return planted.planted_checkpoint(name, cache)
 
 
+def write_planted(name: str, out: Path, seed: int) -> Path:
+    fixed_seed(name, seed)
+    return planted.build_layout(out, name)
+
+
 FAMILY = Family(
     name=NAME,
     fixture="causal_lm",
@@ -36,6 +41,7 @@ FAMILY = Family(
     load=loading.load,
     planted_layouts=tuple(planted.LAYOUTS),
     build_planted=build_planted,
+    write_planted=write_planted,
     zoo=lambda: importlib.import_module("harness.causal_lm.zoo"),
     zoo_models={"attn-only-2l": ZOO_DIR / "attn-only-2l"},
 )

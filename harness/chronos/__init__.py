@@ -30,6 +30,10 @@ def build_planted(name: str, cache: Path) -> Path:
     return planted.planted_checkpoint(name, cache)
 
 
+def write_planted(name: str, out: Path, seed: int) -> Path:
+    return planted.build_named(name, out, seed=seed)
+
+
 FAMILY = Family(
     name=NAME,
     fixture="chronos",
@@ -39,6 +43,7 @@ FAMILY = Family(
     load=loading.load,
     planted_layouts=(*planted.LAYOUTS, planted.RANDOM_LAYOUT),
     build_planted=build_planted,
+    write_planted=write_planted,
     zoo=lambda: importlib.import_module("harness.chronos.zoo"),
     zoo_models={"nano": ZOO_DIR / "chronos-zoo-nano", "micro": ZOO_DIR / "chronos-zoo-micro", "milli": ZOO_DIR / "chronos-zoo-milli"},
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from harness.family import Family
+from harness.family import Family, fixed_seed
 from harness.zoo import ZOO_DIR
 from harness.patch_models import bolt, chronos2, planted
 from harness.patch_models.induction import measure_rrp
@@ -16,6 +16,10 @@ def _family(module, reads: str, zoo_models: dict[str, Path]) -> Family:
     def build_planted(name: str, cache: Path) -> Path:
         return planted.planted_checkpoint(name, cache)
 
+    def write_planted(name: str, out: Path, seed: int) -> Path:
+        fixed_seed(name, seed)
+        return planted.build_named(name, out)
+
     return Family(
         name=module.NAME,
         fixture=module.NAME.replace("-", "_"),
@@ -25,6 +29,7 @@ def _family(module, reads: str, zoo_models: dict[str, Path]) -> Family:
         load=module.load,
         planted_layouts=tuple(name for name, layout in planted.LAYOUTS.items() if layout["family"] == module.NAME),
         build_planted=build_planted,
+        write_planted=write_planted,
         zoo=lambda: importlib.import_module("harness.patch_models.zoo"),
         measurements={"rrt": measure_rrp, "multisine": measure_patch_multisine},
         zoo_models=zoo_models,
