@@ -64,6 +64,11 @@ def zoo_models() -> dict[str, tuple[Path, str]]:
     return {name: (path, family.name) for family in FAMILIES.values() for name, path in family.zoo_models.items()}
 
 
+def shipped_zoo() -> list[str]:
+    """`zoo:NAME` of every zoo model whose weights are there, families in the table's order, each smallest first."""
+    return [f"{ZOO_PREFIX}{name}" for name, (path, _) in zoo_models().items() if (path / "model.safetensors").is_file()]
+
+
 def model_path(spec: str) -> Path:
     """The directory a --model value names: zoo:NAME through the families' zoo models, anything else through
     harness.checkpoints (a path, or a hub id in the local cache); not yet checked."""
@@ -71,8 +76,7 @@ def model_path(spec: str) -> Path:
         models = zoo_models()
         name = spec[len(ZOO_PREFIX):]
         if name not in models or not models[name][0].is_dir():
-            shipped = [f"zoo:{name}" for name, (path, _) in models.items() if path.is_dir()]
-            raise ModelLoadError(f"no zoo model '{spec}'; the shipped ones are {', '.join(shipped) or 'none'}")
+            raise ModelLoadError(f"no zoo model '{spec}'; the shipped ones are {', '.join(shipped_zoo()) or 'none'}")
         return models[name][0]
     return checkpoint_path(spec)
 

@@ -14,9 +14,9 @@ from generators.patches.rrp import check_rrp_arguments, rrp_batch
 from generators.patches.strategies import rrp_params
 from harness.chronos.induction import RRTSettings, measure_rrt
 from harness.errors import CaptureError, HarnessError, InputTooLong, ModelLoadError
-from harness.models import load_model, resolve_checkpoint, spec_family
+from harness.models import load_model, resolve_checkpoint, shipped_zoo, spec_family
 from harness.patch_models import bolt, chronos2, planted
-from harness.zoo import model_dir, shipped
+from harness.zoo import model_dir
 from harness.zoo.fit import cycles_of
 
 PLANTED = list(planted.LAYOUTS)
@@ -270,7 +270,7 @@ def test_zoo_training_refuses_resume_and_gpu_in_one_line(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-PATCH_SHIPPED = [spec.removeprefix("zoo:") for spec in shipped() if spec.removeprefix("zoo:").startswith(("bolt-", "chronos2-"))]
+PATCH_SHIPPED = [spec.removeprefix("zoo:") for spec in shipped_zoo() if spec.removeprefix("zoo:").startswith(("bolt-", "chronos2-"))]
 
 
 @pytest.mark.skipif(not PATCH_SHIPPED, reason="no patch model is shipped")

@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from harness.zoo import ZOO_DIR, model_dir, shipped
+from harness.models import shipped_zoo
+from harness.zoo import ZOO_DIR, model_dir
 from harness.chronos.synthetic import MIXES, SeriesSource, kernel_synth
 from harness.zoo.forecasts import mase, seasonal_naive
 from harness.chronos.training import CONTEXT_LENGTH, PREDICTION_LENGTH, SHORT_CONTEXT, SHORT_PREDICTION, SIZES, train
 
-SHIPPED = [model_dir(spec.removeprefix("zoo:")) for spec in shipped() if spec.removeprefix("zoo:") in SIZES]
+SHIPPED = [model_dir(spec.removeprefix("zoo:")) for spec in shipped_zoo() if spec.removeprefix("zoo:") in SIZES]
 
 
 @pytest.mark.parametrize("mix", MIXES)

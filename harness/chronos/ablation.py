@@ -197,7 +197,6 @@ def forecast_ablation(loaded, signal, induction: list[tuple[int, int]], random_s
     from chronos import ChronosConfig
 
     import harness.chronos.capture as capture
-
     import harness.chronos.series as series
 
     rng = np.random.default_rng(settings.seed)

@@ -55,9 +55,9 @@ def load_hypothesis_profile(config) -> None:
 
 def default_models() -> list[str]:
     """The shipped zoo (every model, so the cross-model claims have something to compare); planted:reference without it."""
-    from harness.zoo import shipped
+    from harness.models import shipped_zoo
 
-    return shipped() or list(FALLBACK_MODELS)
+    return shipped_zoo() or list(FALLBACK_MODELS)
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,9 @@ class Summary:
             terminalreporter.section(f"compared with {self.recorder.options.baseline[0]}")
             for line in render(self.recorder.comparison):
                 terminalreporter.write_line(line)
-            if self.recorder.options.fail_on_regression and gate(self.recorder.comparison):
-                terminalreporter.write_line(f"--fail-on-regression: {gate(self.recorder.comparison)}", red=True)
+            failure = gate(self.recorder.comparison) if self.recorder.options.fail_on_regression else None
+            if failure:
+                terminalreporter.write_line(f"--fail-on-regression: {failure}", red=True)
         if self.recorder.run_dir is not None:
             terminalreporter.write_line(f"claims report: {self.recorder.run_dir / 'report.json'} (and report.md, report.html; reports/latest points at it)")
         elif self.recorder.claims_collected and not self.recorder.records and not self.recorder.options.is_worker:

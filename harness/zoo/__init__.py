@@ -20,13 +20,6 @@ def model_dir(name: str) -> Path:
     return zoo_models().get(name, (ZOO_DIR / name, None))[0]
 
 
-def shipped() -> list[str]:
-    """`zoo:NAME` of every zoo model whose weights are there, families in the table's order, each smallest first."""
-    from harness.models import zoo_models
-
-    return [f"zoo:{name}" for name, (path, _) in zoo_models().items() if (path / "model.safetensors").is_file()]
-
-
 def read_json(model_dir: Path, name: str) -> dict | None:
     """A model directory's training_log.json or evaluation.json, None where it has none."""
     path = Path(model_dir) / name
